@@ -1,0 +1,33 @@
+// Test kinds by suffix: *.unit.spec.ts (pure, no I/O), *.int.spec.ts (real Kafka,
+// Postgres, Redis), *.e2e.spec.ts (through the running apps).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const common = {
+  rootDir: __dirname,
+  transform: { '^.+\\.ts$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^@loyalty/(domain|kafka|read-models|config)$': '<rootDir>/libs/$1/src' },
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.unit.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.{int,e2e}.spec.ts'],
+      testTimeout: 120000,
+      // Integration suites share one broker and one CPU pair: run them one at a time.
+      maxWorkers: 1,
+    },
+  ],
+};
