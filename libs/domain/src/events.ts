@@ -1,0 +1,146 @@
+// The facts of the ledger. Each event records what was decided (points, lots,
+// tiers), so `evolve` and every projection apply facts and never re-run rules.
+// Never rename a published type or field: add a version and an upcaster instead.
+
+export type EarnCause = 'purchase' | 'welcome' | 'birthday' | 'referral' | 'promotion';
+export type TierName = string; // names come from the programme, e.g. Member, Silver, Gold, Platinum
+export type Channel = 'store' | 'online' | 'app' | 'partner';
+
+export interface LotTaken {
+  readonly lotId: string;
+  readonly points: number;
+}
+
+export type MemberEnrolled = {
+  readonly type: 'MemberEnrolled';
+  readonly data: {
+    readonly source: 'api' | 'purchase';
+    readonly tier: TierName;
+    readonly name?: string;
+    readonly email?: string;
+    readonly referredBy?: string;
+    readonly birthday?: string; // YYYY-MM-DD
+  };
+};
+
+export type PurchaseMade = {
+  readonly type: 'PurchaseMade';
+  readonly data: {
+    readonly purchaseId: string;
+    readonly amount: number; // minor units
+    readonly currency: string;
+    readonly occurredAt: string;
+    readonly channel?: Channel;
+    readonly storeId?: string;
+  };
+};
+
+export type PointsEarned = {
+  readonly type: 'PointsEarned';
+  readonly data: {
+    readonly points: number;
+    readonly cause: EarnCause;
+    readonly purchaseId?: string;
+    readonly lotId: string;
+    readonly expiresAt: string;
+    readonly programVersion: string;
+    /** Points of this earning that repaid a negative balance instead of opening a lot. */
+    readonly repaid?: number;
+  };
+};
+
+export type TierChanged = {
+  readonly type: 'TierChanged';
+  readonly data: { readonly from: TierName; readonly to: TierName; readonly reason: 'upgrade' | 'review'; readonly asOf?: string };
+};
+
+export type RewardRedeemed = {
+  readonly type: 'RewardRedeemed';
+  readonly data: {
+    readonly redemptionId: string;
+    readonly rewardId?: string;
+    readonly reference?: string;
+    readonly points: number;
+    readonly lots: readonly LotTaken[];
+  };
+};
+
+export type PurchaseRefunded = {
+  readonly type: 'PurchaseRefunded';
+  readonly data: { readonly refundId: string; readonly purchaseId: string; readonly amount: number };
+};
+
+export type PointsReversed = {
+  readonly type: 'PointsReversed';
+  readonly data: {
+    readonly points: number;
+    readonly purchaseId: string;
+    readonly refundId: string;
+    readonly programVersion: string;
+    readonly lots: readonly LotTaken[];
+  };
+};
+
+export type PointsExpired = {
+  readonly type: 'PointsExpired';
+  readonly data: { readonly points: number; readonly lotId: string; readonly asOf: string };
+};
+
+export type PointsAdjusted = {
+  readonly type: 'PointsAdjusted';
+  readonly data: {
+    readonly points: number; // signed
+    readonly reason: string;
+    readonly actor: string;
+    readonly adjustmentId: string;
+    readonly lotId?: string; // a positive adjustment opens a lot
+    readonly expiresAt?: string;
+    readonly lots?: readonly LotTaken[]; // a negative adjustment spends lots
+  };
+};
+
+export type ReferralCompleted = {
+  readonly type: 'ReferralCompleted';
+  readonly data: { readonly referrerId: string; readonly refereeId: string };
+};
+
+export type MemberEvent =
+  | MemberEnrolled
+  | PurchaseMade
+  | PointsEarned
+  | TierChanged
+  | RewardRedeemed
+  | PurchaseRefunded
+  | PointsReversed
+  | PointsExpired
+  | PointsAdjusted
+  | ReferralCompleted;
+
+export type MemberEventType = MemberEvent['type'];
+
+/** The envelope on `loyalty.events` (CONTRACT.md). Key = memberId. */
+export interface EventEnvelope<E extends MemberEvent = MemberEvent> {
+  readonly eventId: string;
+  readonly type: E['type'];
+  readonly version: number;
+  readonly memberId: string;
+  readonly sequence: number;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly causationId: string;
+  readonly correlationId: string;
+  readonly data: E['data'];
+}
+
+export const CURRENT_EVENT_VERSION: Record<MemberEventType, number> = {
+  MemberEnrolled: 1,
+  PurchaseMade: 1,
+  PointsEarned: 1,
+  TierChanged: 1,
+  RewardRedeemed: 1,
+  PurchaseRefunded: 1,
+  PointsReversed: 1,
+  PointsExpired: 1,
+  PointsAdjusted: 1,
+  ReferralCompleted: 1,
+};
