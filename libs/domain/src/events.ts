@@ -32,6 +32,8 @@ export type PurchaseMade = {
     readonly occurredAt: string;
     readonly channel?: Channel;
     readonly storeId?: string;
+    /** The ledger's recording time (also the envelope's recordedAt); drives state pruning. */
+    readonly recordedAt?: string;
   };
 };
 
@@ -46,6 +48,13 @@ export type PointsEarned = {
     readonly programVersion: string;
     /** Points of this earning that repaid a negative balance instead of opening a lot. */
     readonly repaid?: number;
+    /** cause `promotion`: the programme's promotion id. */
+    readonly promotionId?: string;
+    /** cause `birthday`: the year the bonus was granted for (once a year). */
+    readonly birthdayYear?: number;
+    /** cause `referral`: the referee (in the referrer's stream) or the referrer (in the referee's). */
+    readonly referrerId?: string;
+    readonly refereeId?: string;
   };
 };
 
@@ -62,6 +71,10 @@ export type RewardRedeemed = {
     readonly reference?: string;
     readonly points: number;
     readonly lots: readonly LotTaken[];
+    /** Client-chosen key and a hash of the request, so a repeat returns this outcome. */
+    readonly idempotencyKey?: string;
+    readonly requestHash?: string;
+    readonly recordedAt?: string;
   };
 };
 
@@ -96,12 +109,16 @@ export type PointsAdjusted = {
     readonly lotId?: string; // a positive adjustment opens a lot
     readonly expiresAt?: string;
     readonly lots?: readonly LotTaken[]; // a negative adjustment spends lots
+    readonly repaid?: number; // a positive adjustment repays a negative balance first
+    readonly idempotencyKey?: string;
+    readonly requestHash?: string;
+    readonly recordedAt?: string;
   };
 };
 
 export type ReferralCompleted = {
   readonly type: 'ReferralCompleted';
-  readonly data: { readonly referrerId: string; readonly refereeId: string };
+  readonly data: { readonly referrerId: string; readonly refereeId: string; readonly purchaseId?: string };
 };
 
 export type MemberEvent =

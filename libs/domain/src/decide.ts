@@ -1,0 +1,458 @@
+// The decider: decide(command, state, programme) -> events | rejection.
+// Pure: time comes from command.metadata.now, ids are derived from the command.
+// Every window (de-duplication, refunds, qualifying) is applied here explicitly, so
+// `compact` (which only forgets what no decision can use any more) never changes
+// a decision.
+
+import {
+  AdjustPoints,
+  CreditReferral,
+  EnrolMember,
+  ExpirePoints,
+  MemberCommand,
+  RecordPurchase,
+  RedeemPoints,
+  RefundPurchase,
+  ReviewTier,
+} from './commands';
+import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired } from './events';
+import { hash53, lotIdFor, uuidFrom } from './ids';
+import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
+import { IdempotencyRecord, Lot, MemberState, assertNever, available, findPurchase } from './state';
+import { DAY_S, addMonthsSeconds, localYearMonth, parseInstant, secondsToIso } from './time';
+
+export type RejectionCode =
+  | 'invalid-command'
+  | 'not-enrolled'
+  | 'already-enrolled'
+  | 'invalid-referral'
+  | 'wrong-currency'
+  | 'purchase-too-old'
+  | 'purchase-in-future'
+  | 'unknown-purchase'
+  | 'refund-exceeds-remaining'
+  | 'unknown-reward'
+  | 'insufficient-points'
+  | 'idempotency-conflict';
+
+export interface Rejection {
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+/** What the first, identical command produced; returned with no events for a repeat. */
+export type DuplicateOf =
+  | { readonly kind: 'purchase'; readonly purchaseId: string; readonly sequence: number }
+  | { readonly kind: 'refund'; readonly refundId: string; readonly purchaseId: string }
+  | {
+      readonly kind: 'redemption';
+      readonly redemptionId: string;
+      readonly pointsSpent: number;
+      readonly available: number;
+      readonly sequence: number;
+    }
+  | {
+      readonly kind: 'adjustment';
+      readonly adjustmentId: string;
+      readonly points: number;
+      readonly available: number;
+      readonly sequence: number;
+    }
+  | { readonly kind: 'referral'; readonly refereeId: string }
+  | { readonly kind: 'review'; readonly asOf: string };
+
+export type Decision =
+  | { readonly ok: true; readonly events: readonly MemberEvent[]; readonly duplicateOf?: DuplicateOf }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+const NOTHING: readonly MemberEvent[] = Object.freeze([]);
+
+function reject(code: RejectionCode, message: string): Decision {
+  return { ok: false, rejection: { code, message } };
+}
+function duplicate(duplicateOf: DuplicateOf): Decision {
+  return { ok: true, events: NOTHING, duplicateOf };
+}
+
+/** floor(a × b / c) for non-negative integers, exact beyond 2^53. */
+export function mulDiv(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (p <= Number.MAX_SAFE_INTEGER) return Math.floor(p / c);
+  return Number((BigInt(a) * BigInt(b)) / BigInt(c));
+}
+
+export function decide(command: MemberCommand, state: MemberState, programme: Programme): Decision {
+  const nowMs = parseInstant(command.metadata.now);
+  if (Number.isNaN(nowMs)) return reject('invalid-command', 'metadata.now must be an ISO 8601 instant with offset');
+  switch (command.type) {
+    case 'EnrolMember':
+      return enrol(command, state, programme, nowMs);
+    case 'RecordPurchase':
+      return purchase(command, state, programme, nowMs);
+    case 'RefundPurchase':
+      return refund(command, state, programme, nowMs);
+    case 'RedeemPoints':
+      return redeem(command, state, programme, nowMs);
+    case 'AdjustPoints':
+      return adjust(command, state, programme, nowMs);
+    case 'ExpirePoints':
+      return expire(command, state, nowMs);
+    case 'ReviewTier':
+      return review(command, state, programme, nowMs);
+    case 'CreditReferral':
+      return creditReferral(command, state, programme, nowMs);
+    default:
+      return assertNever(command);
+  }
+}
+
+/** Collects a command's events; tracks the sequence and the debt as events are added. */
+class Out {
+  readonly events: MemberEvent[] = [];
+  debt: number;
+  constructor(
+    readonly state: MemberState,
+    readonly programme: Programme,
+    readonly nowS: number,
+  ) {
+    this.debt = state.debt;
+  }
+  nextSequence(): number {
+    return this.state.sequence + this.events.length + 1;
+  }
+  expiresAt(): string {
+    return secondsToIso(addMonthsSeconds(this.nowS, this.programme.expiryMonths));
+  }
+  earn(points: number, cause: EarnCause, extra: Partial<PointsEarned['data']> = {}, programVersion = this.programme.version): void {
+    if (points <= 0) return;
+    const repaid = Math.min(this.debt, points);
+    this.debt -= repaid;
+    const data: PointsEarned['data'] = {
+      points,
+      cause,
+      ...extra,
+      lotId: lotIdFor(this.nextSequence()),
+      expiresAt: this.expiresAt(),
+      programVersion,
+    };
+    this.events.push({ type: 'PointsEarned', data: repaid > 0 ? { ...data, repaid } : data });
+  }
+}
+
+function enrolledEvent(
+  out: Out,
+  source: 'api' | 'purchase',
+  extra: { name?: string; email?: string; birthday?: string; referredBy?: string } = {},
+): void {
+  out.events.push({ type: 'MemberEnrolled', data: { source, tier: out.programme.tiers[0].name, ...extra } });
+  out.earn(out.programme.welcomeBonus, 'welcome');
+}
+
+function enrol(c: EnrolMember, s: MemberState, p: Programme, nowMs: number): Decision {
+  if (s.enrolled) return reject('already-enrolled', `member ${c.data.memberId} is already enrolled`);
+  const d = c.data;
+  if (d.referredBy !== undefined && d.referredBy === d.memberId) return reject('invalid-referral', 'a member cannot refer themselves');
+  const out = new Out(s, p, Math.floor(nowMs / 1000));
+  const extra: { name?: string; email?: string; birthday?: string; referredBy?: string } = {};
+  if (d.name !== undefined) extra.name = d.name;
+  if (d.email !== undefined) extra.email = d.email;
+  if (d.birthday !== undefined) extra.birthday = d.birthday;
+  if (d.referredBy !== undefined) extra.referredBy = d.referredBy;
+  enrolledEvent(out, 'api', extra);
+  return { ok: true, events: out.events };
+}
+
+/** Sum of qualifying points whose instant lies in (end − window, end]. */
+export function qualifyingPoints(s: MemberState, p: Programme, endS: number): number {
+  const from = endS - p.qualifyingWindowDays * DAY_S;
+  let q = 0;
+  for (const e of s.qualifying) if (e.at > from && e.at <= endS) q += e.points;
+  return q;
+}
+
+function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number): Decision {
+  const d = c.data;
+  const occMs = parseInstant(d.occurredAt);
+  if (Number.isNaN(occMs)) return reject('invalid-command', 'occurredAt must be an ISO 8601 instant with offset');
+  if (!Number.isSafeInteger(d.amount) || d.amount <= 0) return reject('invalid-command', 'amount must be a positive integer');
+  if (nowMs - occMs > p.dedupWindowDays * DAY_S * 1000) {
+    return reject('purchase-too-old', `purchase ${d.purchaseId} occurred more than ${p.dedupWindowDays} days before it was recorded`);
+  }
+  const i = findPurchase(s.purchases, d.purchaseId);
+  if (i >= 0) return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: s.purchases[i].sequence });
+  if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
+  if (occMs - nowMs > p.futureToleranceHours * 3_600_000) {
+    return reject('purchase-in-future', `purchase ${d.purchaseId} occurs more than ${p.futureToleranceHours} hours after it was recorded`);
+  }
+  const nowS = Math.floor(nowMs / 1000);
+  const out = new Out(s, p, nowS);
+  let tier = s.tier;
+  if (!s.enrolled) {
+    if (!p.autoEnroll) return reject('not-enrolled', `member ${d.memberId} is not enrolled`);
+    enrolledEvent(out, 'purchase');
+    tier = p.tiers[0].name;
+  }
+  const made: { -readonly [K in keyof RecordPurchase['data']]?: RecordPurchase['data'][K] } & { recordedAt: string } = {
+    purchaseId: d.purchaseId,
+    amount: d.amount,
+    currency: d.currency,
+    occurredAt: d.occurredAt,
+    recordedAt: c.metadata.now,
+  };
+  if (d.channel !== undefined) made.channel = d.channel;
+  if (d.storeId !== undefined) made.storeId = d.storeId;
+  out.events.push({
+    type: 'PurchaseMade',
+    data: made as { purchaseId: string; amount: number; currency: string; occurredAt: string; recordedAt: string },
+  });
+
+  // Earn at the tier held before this purchase.
+  const tierIdx = tierIndexOf(p, tier);
+  const base = mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits);
+  const earned = mulDiv(base, p.tiers[tierIdx].multiplierBp, BP);
+  out.earn(earned, 'purchase', { purchaseId: d.purchaseId });
+  let qualifying = earned;
+
+  for (const promo of p.promotions) {
+    if (occMs < promo.fromMs || occMs >= promo.toMs) continue;
+    if (promo.channels !== undefined && (d.channel === undefined || !promo.channels.includes(d.channel))) continue;
+    if (promo.minAmount !== undefined && d.amount < promo.minAmount) continue;
+    let eligible = d.amount;
+    if (promo.categories !== undefined) {
+      eligible = 0;
+      for (const it of d.items ?? []) if (promo.categories.includes(it.category)) eligible += it.quantity * it.unitPrice;
+      eligible = Math.min(eligible, d.amount);
+      if (eligible <= 0) continue;
+    }
+    let pts = promo.bonusPoints ?? 0;
+    if (promo.multiplierBp !== undefined) pts += mulDiv(mulDiv(eligible, p.earn.points, p.earn.perMinorUnits), promo.multiplierBp - BP, BP);
+    out.earn(pts, 'promotion', { purchaseId: d.purchaseId, promotionId: promo.id });
+    qualifying += Math.max(0, pts);
+  }
+
+  if (s.birthdayMonth > 0 && p.birthdayBonus > 0) {
+    const ym = localYearMonth(d.occurredAt);
+    if (ym.month === s.birthdayMonth && ym.year > s.lastBirthdayYear) {
+      out.earn(p.birthdayBonus, 'birthday', { purchaseId: d.purchaseId, birthdayYear: ym.year });
+    }
+  }
+
+  if (s.referredBy !== null) {
+    out.earn(p.referral.referee, 'referral', { purchaseId: d.purchaseId, referrerId: s.referredBy });
+    out.events.push({ type: 'ReferralCompleted', data: { referrerId: s.referredBy, refereeId: d.memberId, purchaseId: d.purchaseId } });
+  }
+
+  // Upgrade at once, straight to the highest tier reached.
+  const occS = Math.floor(occMs / 1000);
+  const q = qualifyingPoints(s, p, occS) + qualifying;
+  const reached = tierIndexFor(p, q);
+  if (reached > tierIdx) {
+    out.events.push({ type: 'TierChanged', data: { from: tier, to: p.tiers[reached].name, reason: 'upgrade' } });
+  }
+  return { ok: true, events: out.events };
+}
+
+function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number): Decision {
+  const d = c.data;
+  if (!Number.isSafeInteger(d.amount) || d.amount <= 0) return reject('invalid-command', 'amount must be a positive integer');
+  const oldestS = Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S;
+  for (const op of s.purchases) {
+    if (op.at >= oldestS && op.refundIds.includes(d.refundId)) return duplicate({ kind: 'refund', refundId: d.refundId, purchaseId: op.id });
+  }
+  if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
+  const i = findPurchase(s.purchases, d.purchaseId);
+  if (i < 0 || s.purchases[i].at < oldestS) {
+    return reject('unknown-purchase', `purchase ${d.purchaseId} is unknown or no longer open to refunds (${p.dedupWindowDays} days)`);
+  }
+  const op = s.purchases[i];
+  const left = op.amount - op.refunded;
+  if (d.amount > left) return reject('refund-exceeds-remaining', `refund of ${d.amount} exceeds the ${left} left unrefunded of purchase ${d.purchaseId}`);
+  const out = new Out(s, p, Math.floor(nowMs / 1000));
+  out.events.push({ type: 'PurchaseRefunded', data: { refundId: d.refundId, purchaseId: d.purchaseId, amount: d.amount } });
+  // Cumulative pro rata on what the purchase actually earned, never recomputed.
+  const points = mulDiv(op.earned, op.refunded + d.amount, op.amount) - op.reversed;
+  if (points > 0) {
+    out.events.push({
+      type: 'PointsReversed',
+      data: {
+        points,
+        purchaseId: d.purchaseId,
+        refundId: d.refundId,
+        programVersion: op.programVersion || p.version,
+        lots: spendOldest(s.lots, points),
+      },
+    });
+  }
+  return { ok: true, events: out.events };
+}
+
+/** Takes up to `points` from the oldest lots first. */
+export function spendOldest(lots: readonly Lot[], points: number): LotTaken[] {
+  const taken: LotTaken[] = [];
+  let left = points;
+  for (const l of lots) {
+    if (left <= 0) break;
+    const t = Math.min(l.remaining, left);
+    taken.push({ lotId: l.id, points: t });
+    left -= t;
+  }
+  return taken;
+}
+
+function findIdempotency(s: MemberState, key: string, oldestS: number): IdempotencyRecord | undefined {
+  for (let i = s.idempotency.length - 1; i >= 0; i--) {
+    const r = s.idempotency[i];
+    if (r.key === key && r.at >= oldestS) return r;
+  }
+  return undefined;
+}
+
+function dueLots(s: MemberState, asOfS: number, asOf: string): PointsExpired[] {
+  const due: PointsExpired[] = [];
+  for (const l of s.lots) {
+    if (l.expiresAt <= asOfS) due.push({ type: 'PointsExpired', data: { points: l.remaining, lotId: l.id, asOf } });
+  }
+  return due;
+}
+
+function redeem(c: RedeemPoints, s: MemberState, p: Programme, nowMs: number): Decision {
+  const d = c.data;
+  if (!s.enrolled) return reject('not-enrolled', `member ${d.memberId} is not enrolled`);
+  const nowS = Math.floor(nowMs / 1000);
+  const requestHash = hash53(`redeem|${d.rewardId ?? ''}|${d.points ?? ''}|${d.reference ?? ''}`);
+  const prior = findIdempotency(s, d.idempotencyKey, nowS - p.dedupWindowDays * DAY_S);
+  if (prior !== undefined) {
+    if (prior.requestHash !== requestHash || prior.kind !== 'redemption') {
+      return reject('idempotency-conflict', `idempotency key ${d.idempotencyKey} was used with a different request`);
+    }
+    return duplicate({ kind: 'redemption', redemptionId: prior.ref, pointsSpent: prior.points, available: prior.available, sequence: prior.sequence });
+  }
+  let points: number;
+  if (d.rewardId !== undefined) {
+    const reward = findReward(p, d.rewardId);
+    if (reward === undefined) return reject('unknown-reward', `no reward ${d.rewardId} in the catalogue`);
+    points = reward.points;
+  } else if (d.points !== undefined && Number.isSafeInteger(d.points) && d.points > 0) {
+    points = d.points;
+  } else {
+    return reject('invalid-command', 'a redemption names a rewardId or a positive integer number of points');
+  }
+  // Lots already past their expiry are expired first: they are not spendable.
+  const expired = dueLots(s, nowS, c.metadata.now);
+  let lots = s.lots;
+  let avail = available(s);
+  if (expired.length > 0) {
+    lots = s.lots.filter((l) => l.expiresAt > nowS);
+    for (const e of expired) avail -= e.data.points;
+  }
+  if (avail < points) return reject('insufficient-points', `redemption needs ${points} points, ${Math.max(0, avail)} available`);
+  const events: MemberEvent[] = [...expired];
+  events.push({
+    type: 'RewardRedeemed',
+    data: {
+      redemptionId: uuidFrom(`${d.memberId}/redemption/${d.idempotencyKey}`),
+      ...(d.rewardId !== undefined ? { rewardId: d.rewardId } : {}),
+      ...(d.reference !== undefined ? { reference: d.reference } : {}),
+      points,
+      lots: spendOldest(lots, points),
+      idempotencyKey: d.idempotencyKey,
+      requestHash,
+      recordedAt: c.metadata.now,
+    },
+  });
+  return { ok: true, events };
+}
+
+export const MAX_ADJUSTMENT = 1_000_000_000;
+
+function adjust(c: AdjustPoints, s: MemberState, p: Programme, nowMs: number): Decision {
+  const d = c.data;
+  if (!s.enrolled) return reject('not-enrolled', `member ${d.memberId} is not enrolled`);
+  if (!Number.isSafeInteger(d.points) || d.points === 0 || Math.abs(d.points) > MAX_ADJUSTMENT) {
+    return reject('invalid-command', `points must be a non-zero integer of at most ${MAX_ADJUSTMENT} in magnitude`);
+  }
+  if (!d.reason || !d.actor) return reject('invalid-command', 'an adjustment needs a reason and an actor');
+  const nowS = Math.floor(nowMs / 1000);
+  const requestHash = hash53(`adjust|${d.points}|${d.reason}`);
+  const prior = findIdempotency(s, d.idempotencyKey, nowS - p.dedupWindowDays * DAY_S);
+  if (prior !== undefined) {
+    if (prior.requestHash !== requestHash || prior.kind !== 'adjustment') {
+      return reject('idempotency-conflict', `idempotency key ${d.idempotencyKey} was used with a different request`);
+    }
+    return duplicate({ kind: 'adjustment', adjustmentId: prior.ref, points: prior.points, available: prior.available, sequence: prior.sequence });
+  }
+  const out = new Out(s, p, nowS);
+  const common = {
+    points: d.points,
+    reason: d.reason,
+    actor: d.actor,
+    adjustmentId: uuidFrom(`${d.memberId}/adjustment/${d.idempotencyKey}`),
+    idempotencyKey: d.idempotencyKey,
+    requestHash,
+    recordedAt: c.metadata.now,
+  };
+  if (d.points > 0) {
+    const repaid = Math.min(s.debt, d.points);
+    out.events.push({
+      type: 'PointsAdjusted',
+      data: { ...common, lotId: lotIdFor(out.nextSequence()), expiresAt: out.expiresAt(), ...(repaid > 0 ? { repaid } : {}) },
+    });
+  } else {
+    out.events.push({ type: 'PointsAdjusted', data: { ...common, lots: spendOldest(s.lots, -d.points) } });
+  }
+  return { ok: true, events: out.events };
+}
+
+function expire(c: ExpirePoints, s: MemberState, nowMs: number): Decision {
+  if (!s.enrolled) return reject('not-enrolled', `member ${c.data.memberId} is not enrolled`);
+  const asOfMs = parseInstant(c.data.asOf);
+  if (Number.isNaN(asOfMs)) return reject('invalid-command', 'asOf must be an ISO 8601 instant with offset');
+  if (asOfMs > nowMs) return reject('invalid-command', 'asOf must not be after the recording time');
+  return { ok: true, events: dueLots(s, Math.floor(asOfMs / 1000), c.data.asOf) };
+}
+
+function review(c: ReviewTier, s: MemberState, p: Programme, nowMs: number): Decision {
+  if (!s.enrolled) return reject('not-enrolled', `member ${c.data.memberId} is not enrolled`);
+  const asOfMs = parseInstant(c.data.asOf);
+  if (Number.isNaN(asOfMs)) return reject('invalid-command', 'asOf must be an ISO 8601 instant with offset');
+  if (asOfMs > nowMs) return reject('invalid-command', 'asOf must not be after the recording time');
+  if (nowMs - asOfMs > p.dedupWindowDays * DAY_S * 1000) return reject('invalid-command', `asOf must lie within the last ${p.dedupWindowDays} days`);
+  const asOfS = Math.floor(asOfMs / 1000);
+  if (asOfS <= s.lastReviewAt) return duplicate({ kind: 'review', asOf: c.data.asOf });
+  const cur = tierIndexOf(p, s.tier);
+  if (cur === 0) return { ok: true, events: NOTHING };
+  const q = qualifyingPoints(s, p, asOfS);
+  if (q >= p.tiers[cur].threshold) return { ok: true, events: NOTHING };
+  const to = Math.max(tierIndexFor(p, q), cur - p.review.downgradeLevels);
+  return {
+    ok: true,
+    events: [{ type: 'TierChanged', data: { from: s.tier, to: p.tiers[to].name, reason: 'review', asOf: c.data.asOf } }],
+  };
+}
+
+function creditReferral(c: CreditReferral, s: MemberState, p: Programme, nowMs: number): Decision {
+  const d = c.data;
+  if (!s.enrolled) return reject('not-enrolled', `referrer ${d.memberId} is not enrolled`);
+  if (d.refereeId === d.memberId) return reject('invalid-referral', 'a member cannot refer themselves');
+  if (s.referees.includes(d.refereeId)) return duplicate({ kind: 'referral', refereeId: d.refereeId });
+  const out = new Out(s, p, Math.floor(nowMs / 1000));
+  out.earn(p.referral.referrer, 'referral', { refereeId: d.refereeId });
+  return { ok: true, events: out.events };
+}
+
+/**
+ * Forgets what no decision can use any more: purchases and idempotency records older
+ * than the de-duplication window, qualifying entries older than both windows. Call it
+ * before storing a state; `decide` gives the same answers with or without it.
+ */
+export function compact(s: MemberState, p: Programme, now: string): MemberState {
+  const nowS = Math.floor(parseInstant(now) / 1000);
+  if (Number.isNaN(nowS)) return s;
+  const oldest = nowS - p.dedupWindowDays * DAY_S;
+  const oldestQ = oldest - p.qualifyingWindowDays * DAY_S;
+  const purchases = s.purchases.some((x) => x.at < oldest) ? s.purchases.filter((x) => x.at >= oldest) : s.purchases;
+  const idempotency = s.idempotency.some((x) => x.at < oldest) ? s.idempotency.filter((x) => x.at >= oldest) : s.idempotency;
+  const qualifying = s.qualifying.some((x) => x.at <= oldestQ || x.points === 0) ? s.qualifying.filter((x) => x.at > oldestQ && x.points !== 0) : s.qualifying;
+  if (purchases === s.purchases && idempotency === s.idempotency && qualifying === s.qualifying) return s;
+  return { ...s, purchases, idempotency, qualifying };
+}

@@ -1,0 +1,32 @@
+// Deterministic ids. Hashing is pure (no clock, no randomness), so a re-run of the
+// same command yields the same ids and the same events.
+
+import { createHash } from 'node:crypto';
+
+/** A name-based UUID (version 5 layout, SHA-1) derived from `name`. */
+export function uuidFrom(name: string): string {
+  const h = createHash('sha1').update(name).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+/** A fast 53-bit non-cryptographic hash (cyrb53), base 36. Used for request hashes. */
+export function hash53(s: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** Lot ids are `L<sequence of the event that opened the lot>`, unique within a member's stream. */
+export function lotIdFor(sequence: number): string {
+  return `L${sequence}`;
+}
