@@ -19,15 +19,14 @@ const common = {
   testEnvironment: 'node',
 };
 module.exports = {
+  // Integration suites share one broker and two cores: scripts/test.sh runs them in band.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.unit.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.{int,e2e}.spec.ts'],
-      testTimeout: 120000,
-      // Integration suites share one broker and one CPU pair: run them one at a time.
-      maxWorkers: 1,
     },
   ],
 };

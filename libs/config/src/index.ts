@@ -1,3 +1,5 @@
 export * from './config';
 export * from './logger';
 export { ConfigError, redact } from './env-schema';
+export * from './connections';
+export * from './shutdown';

@@ -1,0 +1,72 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import Redis from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
+import { createLogger, loadConfigOrExit, pgPoolConfig, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
+import { createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
+import { CONFIG, KAFKA, LOGGER, PG_POOL, REDIS, TOPICS } from './tokens';
+
+/** The one idempotent producer of the API; connected lazily so a broker that is down does not stop start-up. */
+@Injectable()
+export class KafkaPublisher implements OnApplicationShutdown {
+  private producer?: Producer;
+  private connecting?: Promise<Producer>;
+
+  constructor(@Inject(KAFKA) private readonly kafka: Kafka) {}
+
+  async get(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      try {
+        await p.connect();
+      } catch (err) {
+        this.connecting = undefined;
+        throw err;
+      }
+      this.producer = p;
+      return p;
+    })();
+    return this.connecting;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}
+
+@Injectable()
+class Connections implements OnApplicationShutdown {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: CONFIG, useFactory: (): AppConfig => loadConfigOrExit() },
+    {
+      provide: LOGGER,
+      inject: [CONFIG],
+      useFactory: (c: AppConfig): Logger => createLogger({ level: c.log.level, format: c.log.format, base: { app: 'api' } }),
+    },
+    { provide: KAFKA, inject: [CONFIG, LOGGER], useFactory: (c: AppConfig, l: Logger) => createKafka(c.kafka, l, 'api') },
+    { provide: TOPICS, inject: [CONFIG], useFactory: (c: AppConfig): TopicNames => topicNames(c.topics.prefix) },
+    { provide: PG_POOL, inject: [CONFIG], useFactory: (c: AppConfig) => new Pool(pgPoolConfig(c)) },
+    {
+      provide: REDIS,
+      inject: [CONFIG],
+      useFactory: (c: AppConfig) => new Redis(c.redis.url, redisOptions(c)),
+    },
+    KafkaPublisher,
+    Connections,
+  ],
+  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PG_POOL, REDIS, KafkaPublisher],
+})
+export class InfrastructureModule {}

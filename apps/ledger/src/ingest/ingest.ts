@@ -1,0 +1,86 @@
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Logger } from '@loyalty/config';
+import { validatePurchaseMessage } from '@loyalty/domain';
+import { TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
+import type { CommandMessage } from '../wire';
+
+export interface IngestOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topics: TopicNames;
+  groupId: string;
+  partitionsConsumedConcurrently: number;
+  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number }) => void;
+}
+
+/**
+ * Upstream purchases → commands keyed by memberId. Invalid input goes to the dead-letter
+ * topic with its original bytes and a reason; both leave in one transaction with the
+ * consumed offsets, so a crash neither loses nor doubles a purchase.
+ */
+export class Ingest {
+  private readonly runner: TransactionalProcessor;
+
+  constructor(private readonly o: IngestOptions) {
+    this.runner = new TransactionalProcessor({
+      kafka: o.kafka,
+      logger: o.logger,
+      groupId: o.groupId,
+      inputTopic: o.topics.purchases,
+      transactionalIdPrefix: o.groupId,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      processBatch: async (partition, messages) => this.toCommands(partition, messages),
+      onBatchCommitted: o.onBatchCommitted,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  private toCommands(partition: number, messages: KafkaMessage[]) {
+    const topic = this.o.topics.purchases;
+    const commands: Message[] = [];
+    const deadLetters: Message[] = [];
+    for (const m of messages) {
+      const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0));
+      const origin = { topic, partition, offset: m.offset };
+      if (!verdict.ok) {
+        deadLetters.push({
+          key: m.key,
+          value: m.value,
+          headers: {
+            reason: verdict.reason,
+            'reason-message': verdict.message,
+            'source-topic': topic,
+            'source-partition': String(partition),
+            'source-offset': m.offset,
+            'rejected-by': 'ingest',
+          },
+        });
+        continue;
+      }
+      const command = verdict.command;
+      // The purchase or refund id is the command id: a repeat is the same command.
+      const id = command.type === 'RefundPurchase' ? `refund:${command.data.refundId}` : `purchase:${command.data.purchaseId}`;
+      const wire: CommandMessage = {
+        commandId: id,
+        correlationId: id,
+        type: command.type,
+        data: command.data,
+        origin: { source: 'ingest', ...origin, raw: m.value!.toString('utf8') },
+      };
+      commands.push({ key: command.data.memberId, value: JSON.stringify(wire) });
+    }
+    return {
+      topicMessages: [
+        { topic: this.o.topics.commands, messages: commands },
+        { topic: this.o.topics.purchasesDlq, messages: deadLetters },
+      ],
+    };
+  }
+}

@@ -1,0 +1,178 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Logger } from '@loyalty/config';
+import {
+  evolve,
+  toEnvelopes,
+  type Decision,
+  type MemberCommand,
+  type MemberState,
+  type Programme,
+} from '@loyalty/domain';
+import { eventMessage, readPartitionsToEnd, TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
+import { DecideMemberCommand } from '../decide/decide-member.command';
+import type { CommandMessage, CommandOutcome } from '../wire';
+import { MemberStateStore } from './member-state-store';
+import { followUpCommands, outcomeOf } from './outcomes';
+
+export interface LedgerProcessorOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topics: TopicNames;
+  groupId: string;
+  commandBus: CommandBus;
+  programme: Programme;
+  partitionsConsumedConcurrently: number;
+  clock?: () => Date;
+  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number }) => void;
+}
+
+/**
+ * The command side: one writer per partition of `loyalty.commands`. Each batch is decided
+ * in order against the members' states and committed as ONE transaction holding the
+ * events, the new states, the outcomes (and any dead letters / follow-up commands) and
+ * the input offsets.
+ */
+export class LedgerProcessor {
+  readonly states = new MemberStateStore();
+  private readonly runner: TransactionalProcessor;
+  private readonly clock: () => Date;
+
+  constructor(private readonly o: LedgerProcessorOptions) {
+    this.clock = o.clock ?? (() => new Date());
+    this.runner = new TransactionalProcessor({
+      kafka: o.kafka,
+      logger: o.logger,
+      groupId: o.groupId,
+      inputTopic: o.topics.commands,
+      transactionalIdPrefix: o.groupId,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      onPartitionsOwned: (partitions, heartbeat) => this.restore(partitions, heartbeat),
+      onPartitionsReleased: (partitions) => partitions.forEach((p) => this.states.drop(p)),
+      processBatch: (partition, messages) => this.processBatch(partition, messages),
+      onBatchCommitted: o.onBatchCommitted,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  ownedPartitions(): number[] {
+    return this.runner.ownedPartitions();
+  }
+
+  /** Restores the partition's member states from the compacted changelog, up to its end. */
+  private async restore(partitions: number[], heartbeat: () => Promise<void>): Promise<void> {
+    const started = Date.now();
+    const maps = new Map(partitions.map((p) => [p, this.states.startLoading(p)]));
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+    try {
+      const { messages } = await readPartitionsToEnd({
+        kafka: this.o.kafka,
+        topic: this.o.topics.memberState,
+        partitions,
+        groupPrefix: `${this.o.groupId}-restore`,
+        onBatch: (partition, batch) => {
+          const map = maps.get(partition)!;
+          for (const m of batch) {
+            const key = m.key?.toString();
+            if (!key) continue;
+            if (m.value === null) map.delete(key);
+            else map.set(key, m.value.toString());
+          }
+        },
+      });
+      this.o.logger.info('member states restored', { partitions, records: messages, ms: Date.now() - started });
+    } catch (err) {
+      partitions.forEach((p) => this.states.drop(p));
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async processBatch(partition: number, messages: KafkaMessage[]) {
+    const { topics } = this.o;
+    const now = this.clock().toISOString();
+    const touched = new Map<string, MemberState>();
+    const events: Message[] = [];
+    const results: Message[] = [];
+    const deadLetters: Message[] = [];
+    const followUps: Message[] = [];
+
+    for (const message of messages) {
+      const parsed = parseCommand(message);
+      if (!parsed.ok) {
+        // A command the ledger cannot even read is a bug upstream of it: record the outcome, never retry.
+        this.o.logger.warn('unreadable command skipped', { partition, offset: message.offset, reason: parsed.reason });
+        results.push({ key: message.key, value: JSON.stringify({ commandId: 'unknown', status: 'rejected', rejection: { code: 'malformed-command', message: parsed.reason } }) });
+        continue;
+      }
+      const wire = parsed.command;
+      const memberId = wire.data.memberId;
+      const command = { type: wire.type, data: wire.data, metadata: { commandId: wire.commandId, correlationId: wire.correlationId, now } } as MemberCommand;
+      const state = touched.get(memberId) ?? this.states.get(partition, memberId);
+      const decision: Decision = await this.o.commandBus.execute(new DecideMemberCommand(command, state, this.o.programme));
+
+      let after = state;
+      if (decision.ok && decision.events.length > 0) {
+        const envelopes = toEnvelopes(memberId, state.sequence, decision.events, {
+          commandId: wire.commandId,
+          correlationId: wire.correlationId,
+          recordedAt: now,
+        });
+        for (const e of envelopes) {
+          after = evolve(after, e);
+          events.push(eventMessage(e));
+        }
+        touched.set(memberId, after);
+        for (const f of followUpCommands(envelopes)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
+      }
+      const outcome: CommandOutcome = outcomeOf(wire, decision, after);
+      results.push({ key: memberId, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId } });
+      if (!decision.ok && wire.origin.source === 'ingest' && wire.origin.raw !== undefined) {
+        deadLetters.push({
+          key: memberId,
+          value: wire.origin.raw,
+          headers: {
+            reason: decision.rejection.code,
+            'reason-message': decision.rejection.message,
+            'source-topic': wire.origin.topic ?? '',
+            'source-partition': String(wire.origin.partition ?? ''),
+            'source-offset': wire.origin.offset ?? '',
+            'rejected-by': 'ledger',
+          },
+        });
+      }
+    }
+
+    const serialized = [...touched].map(([memberId, s]) => [memberId, this.states.serialize(s)] as [string, string]);
+    return {
+      topicMessages: [
+        { topic: topics.events, messages: events },
+        { topic: topics.memberState, messages: serialized.map(([key, value]) => ({ key, value })) },
+        { topic: topics.commandResults, messages: results },
+        { topic: topics.purchasesDlq, messages: deadLetters },
+        { topic: topics.commands, messages: followUps },
+      ],
+      onCommitted: () => this.states.putSerialized(partition, serialized),
+    };
+  }
+}
+
+function parseCommand(message: KafkaMessage): { ok: true; command: CommandMessage } | { ok: false; reason: string } {
+  try {
+    const c = JSON.parse(message.value?.toString('utf8') ?? '') as CommandMessage;
+    if (!c || typeof c.commandId !== 'string' || typeof c.type !== 'string' || typeof c.data?.memberId !== 'string' || !c.origin) {
+      return { ok: false, reason: 'missing commandId, type, data.memberId or origin' };
+    }
+    return { ok: true, command: c };
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,24 @@
+import type { AppConfig, Logger } from '@loyalty/config';
+import { topicsCommand } from './topics.command';
+import { migrateCommand } from './migrate.command';
+
+export interface CommandContext {
+  config: AppConfig;
+  logger: Logger;
+  args: string[];
+}
+
+export interface OpsCommand {
+  summary: string;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+export const commands: Record<string, OpsCommand> = {
+  topics: topicsCommand,
+  migrate: migrateCommand,
+};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  loyalty ${name.padEnd(24)} ${c.summary}`);
+  return `usage: loyalty <command> [options]\n\n${lines.join('\n')}\n`;
+}

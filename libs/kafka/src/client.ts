@@ -1,0 +1,52 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { KafkaSettings, Logger } from '@loyalty/config';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+/** kafkajs logs routed to our structured logger; its chatty info lines are kept at debug. */
+function logCreator(logger: Logger) {
+  return () => (entry: LogEntry) => {
+    const { message, ...rest } = entry.log;
+    const fields = { component: 'kafkajs', namespace: entry.namespace, error: (rest as { error?: string }).error };
+    if (entry.level === logLevel.ERROR) logger.warn(message, fields);
+    else if (entry.level === logLevel.WARN) logger.warn(message, fields);
+    else logger.debug(message, fields);
+  };
+}
+
+export function createKafka(settings: KafkaSettings, logger: Logger, clientIdSuffix = ''): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId + (clientIdSuffix ? `-${clientIdSuffix}` : ''),
+    brokers: settings.brokers,
+    ssl: settings.ssl,
+    sasl: settings.sasl as KafkaConfig['sasl'],
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    // Short first retry: back-to-back transactions otherwise wait on CONCURRENT_TRANSACTIONS (kafkajs #304).
+    retry: { initialRetryTime: 50, retries: 8, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger),
+  };
+  return new Kafka(config);
+}
+
+/** Retries `attempt` with exponential backoff; one log line per failed attempt. */
+export async function withStartupRetry<T>(
+  what: string,
+  logger: Logger,
+  attempt: () => Promise<T>,
+  opts: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } = {},
+): Promise<T> {
+  const maxAttempts = opts.maxAttempts ?? 30;
+  let delay = opts.initialDelayMs ?? 500;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= maxAttempts) throw err;
+      logger.warn(`${what} not reachable, retrying`, { attempt: n, retryInMs: delay, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, opts.maxDelayMs ?? 10000);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from './client';
+export * from './codec';
+export * from './partition-reader';
+export * from './topics';
+export * from './transactional-processor';

@@ -1,0 +1,164 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import type { Logger } from '@loyalty/config';
+
+/** What one input batch of one partition turns into, committed atomically with its input offsets. */
+export interface BatchOutput {
+  topicMessages: TopicMessages[];
+  /** Applied only after the transaction committed (e.g. move in-memory state forward). */
+  onCommitted?: () => void;
+}
+
+export interface TransactionalProcessorOptions {
+  kafka: Kafka;
+  logger: Logger;
+  groupId: string;
+  inputTopic: string;
+  /** transactionalId = `${transactionalIdPrefix}-${inputTopic}-${partition}` */
+  transactionalIdPrefix: string;
+  partitionsConsumedConcurrently?: number;
+  /** Called once for newly owned partitions, after their producers fenced any zombie. */
+  onPartitionsOwned?: (partitions: number[], heartbeat: () => Promise<void>) => Promise<void>;
+  /** Called when partitions are lost (revoked or failed): drop what is held for them. */
+  onPartitionsReleased?: (partitions: number[]) => void;
+  processBatch: (partition: number, messages: KafkaMessage[]) => Promise<BatchOutput>;
+  /** Observability hook: one call per committed batch. */
+  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number; lastOffset: string }) => void;
+}
+
+/**
+ * Consume-transform-produce with exactly-once: one transactional producer per owned
+ * input partition (kafkajs has no KIP-447, so fencing rests on the transactionalId),
+ * one transaction per batch holding the outputs and the consumed offsets.
+ */
+export class TransactionalProcessor {
+  private consumer?: Consumer;
+  private readonly producers = new Map<number, Producer>();
+  private readonly owned = new Set<number>();
+  private ownership = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly o: TransactionalProcessorOptions) {}
+
+  async start(): Promise<void> {
+    const { kafka, groupId, inputTopic } = this.o;
+    this.consumer = kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      sessionTimeout: 30000,
+      rebalanceTimeout: 60000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10, initialRetryTime: 100 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assigned = new Set<number>(e.payload.memberAssignment[inputTopic] ?? []);
+      const lost = [...this.owned].filter((p) => !assigned.has(p));
+      if (lost.length) this.ownership = this.ownership.then(() => this.release(lost, 'revoked'));
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
+        groupId,
+        error: e.payload.error?.message,
+      });
+      const all = [...this.owned];
+      this.ownership = this.ownership.then(() => this.release(all, 'crash'));
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: inputTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || this.stopping) return;
+    const partition = batch.partition;
+    await this.ownership;
+    if (!this.owned.has(partition)) await this.own(partition, heartbeat);
+    if (batch.isEmpty()) {
+      resolveOffset(batch.lastOffset());
+      return;
+    }
+    const started = Date.now();
+    const producer = this.producers.get(partition)!;
+    const output = await this.o.processBatch(partition, batch.messages);
+    const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+    const tx = await producer.transaction();
+    try {
+      const outputs = output.topicMessages.filter((t) => t.messages.length > 0);
+      if (outputs.length) await tx.sendBatch({ topicMessages: outputs, acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: this.o.groupId,
+        topics: [{ topic: this.o.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      await tx.commit();
+    } catch (err) {
+      this.o.logger.warn('transaction failed; the batch will be read again from the committed offset', {
+        partition,
+        error: (err as Error).message,
+      });
+      await tx.abort().catch(() => undefined);
+      // A failed or fenced producer cannot be trusted again (kafkajs #1355): rebuild it, and
+      // reload the partition's state, since an ambiguous commit may have gone through.
+      await this.release([partition], 'failed');
+      throw err;
+    }
+    output.onCommitted?.();
+    resolveOffset(batch.lastOffset());
+    const count = output.topicMessages.reduce((n, t) => n + t.messages.length, 0);
+    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs: count, ms: Date.now() - started, lastOffset: batch.lastOffset() });
+  }
+
+  /** Fence any zombie writer of this partition first, then let the owner restore its state. */
+  private async own(partition: number, heartbeat: () => Promise<void>): Promise<void> {
+    const transactionalId = `${this.o.transactionalIdPrefix}-${this.o.inputTopic}-${partition}`;
+    const producer = this.o.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60000,
+      // A short first retry: back-to-back transactions wait on CONCURRENT_TRANSACTIONS (kafkajs #304).
+      retry: { retries: 12, initialRetryTime: 20, maxRetryTime: 2000 },
+    });
+    await producer.connect();
+    // Starting a transaction runs InitProducerId, which bumps the epoch and aborts
+    // whatever a previous owner left open; ending it with nothing sent costs no request.
+    const tx = await producer.transaction();
+    await tx.abort();
+    this.producers.set(partition, producer);
+    this.owned.add(partition);
+    try {
+      await this.o.onPartitionsOwned?.([partition], heartbeat);
+    } catch (err) {
+      await this.release([partition], 'failed');
+      throw err;
+    }
+    this.o.logger.info('partition owned', { topic: this.o.inputTopic, partition });
+  }
+
+  private async release(partitions: number[], why: string): Promise<void> {
+    for (const p of partitions) {
+      if (!this.owned.delete(p)) continue;
+      const producer = this.producers.get(p);
+      this.producers.delete(p);
+      await producer?.disconnect().catch(() => undefined);
+      this.o.logger.info('partition released', { topic: this.o.inputTopic, partition: p, why });
+    }
+    if (partitions.length) this.o.onPartitionsReleased?.(partitions);
+  }
+
+  /** Graceful stop: the running batch finishes (or aborts), then the group is left. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.release([...this.owned], 'shutdown');
+  }
+
+  ownedPartitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, unit and integration, against a real Kafka broker, Postgres and Redis.
+# Installs what it needs; exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+started_kafka=0
+if ! "$ROOT/scripts/kafka.sh" status >/dev/null 2>&1; then started_kafka=1; fi
+cleanup() {
+  if [ "$started_kafka" = 1 ] && [ "${KEEP_INFRA:-0}" != 1 ]; then "$ROOT/scripts/kafka.sh" down || true; fi
+}
+trap cleanup EXIT
+
+"$ROOT/scripts/infra.sh" up
+
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
+status=0
+npx jest --ci --runInBand --json --outputFile="$RUN_DIR/jest-results.json" "$@" || status=$?
+
+# A closing line any CI can read: "N passed, N failed, N skipped".
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
+' "$RUN_DIR/jest-results.json" || status=1
+exit "$status"
