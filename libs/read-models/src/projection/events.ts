@@ -1,0 +1,113 @@
+// What every projection needs to know about one event, in one place: the points
+// it moves on the member's balance, the lifetime counter it feeds, and the UTC
+// day / month it counts in. Both the Postgres and the Redis projection use these,
+// so the two stores cannot disagree on the meaning of an event.
+import type { EventEnvelope, MemberEvent, MemberEventType } from '@loyalty/domain';
+
+/** One event of one Kafka partition, as handed to a projection. */
+export interface PartitionEvent {
+  /** Kafka offset (a decimal string, as kafkajs gives it). */
+  readonly offset: string;
+  readonly envelope: EventEnvelope;
+}
+
+export interface PointsEffect {
+  /** Signed change of `available`. */
+  readonly delta: number;
+  readonly earned: number;
+  readonly redeemed: number;
+  readonly expired: number;
+  readonly reversed: number;
+  readonly adjusted: number;
+}
+
+const NONE: PointsEffect = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0 };
+
+/** The event versions this library understands. A newer version must come with an upcaster first. */
+export const KNOWN_VERSIONS: Record<MemberEventType, number> = {
+  MemberEnrolled: 1,
+  PurchaseMade: 1,
+  PointsEarned: 1,
+  TierChanged: 1,
+  RewardRedeemed: 1,
+  PurchaseRefunded: 1,
+  PointsReversed: 1,
+  PointsExpired: 1,
+  PointsAdjusted: 1,
+  ReferralCompleted: 1,
+};
+
+export class UnknownEventError extends Error {
+  constructor(readonly envelope: { type: string; version: number; eventId: string }) {
+    super(
+      `read-models cannot project event ${envelope.eventId}: type ${envelope.type} version ${envelope.version} is unknown; ` +
+        'deploy a projection that knows it (or an upcaster) and restart: nothing was applied',
+    );
+    this.name = 'UnknownEventError';
+  }
+}
+
+/** Throws UnknownEventError for a type or version this projection does not know (stop loudly, never guess). */
+export function assertKnown(envelope: EventEnvelope): void {
+  const known = (KNOWN_VERSIONS as Record<string, number | undefined>)[envelope.type];
+  if (known === undefined || envelope.version > known || !Number.isSafeInteger(envelope.sequence)) {
+    throw new UnknownEventError(envelope);
+  }
+}
+
+export function pointsEffect(e: MemberEvent): PointsEffect {
+  switch (e.type) {
+    case 'PointsEarned':
+      return { ...NONE, delta: e.data.points, earned: e.data.points };
+    case 'RewardRedeemed':
+      return { ...NONE, delta: -e.data.points, redeemed: e.data.points };
+    case 'PointsExpired':
+      return { ...NONE, delta: -e.data.points, expired: e.data.points };
+    case 'PointsReversed':
+      return { ...NONE, delta: -e.data.points, reversed: e.data.points };
+    case 'PointsAdjusted':
+      return { ...NONE, delta: e.data.points, adjusted: e.data.points };
+    case 'MemberEnrolled':
+    case 'PurchaseMade':
+    case 'TierChanged':
+    case 'PurchaseRefunded':
+    case 'ReferralCompleted':
+      return NONE;
+    default:
+      return exhaustive(e);
+  }
+}
+
+/** Signed points change of one event (0 for events that move no points). */
+export function pointsDelta(e: MemberEvent): number {
+  return pointsEffect(e).delta;
+}
+
+export function exhaustive(x: never): never {
+  throw new UnknownEventError(x as unknown as { type: string; version: number; eventId: string });
+}
+
+/** The UTC instant of an ISO 8601 string with any offset, as `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+export function utcIso(iso: string): string {
+  // Fast path: already UTC with milliseconds.
+  if (iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */) return iso;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new RangeError(`not an ISO 8601 date-time: ${iso}`);
+  return new Date(t).toISOString();
+}
+
+/** UTC calendar day `YYYY-MM-DD` of an ISO date-time. */
+export function utcDay(iso: string): string {
+  return utcIso(iso).slice(0, 10);
+}
+
+/** UTC calendar month `YYYY-MM` of an ISO date-time: the leaderboard period of an event. */
+export function utcMonth(iso: string): string {
+  return utcIso(iso).slice(0, 7);
+}
+
+/** Kafka offsets are decimal strings; compare them without losing precision. */
+export function offsetToBigInt(offset: string): bigint {
+  if (!/^\d+$/.test(offset)) throw new RangeError(`not a Kafka offset: ${offset}`);
+  return BigInt(offset);
+}

@@ -1,0 +1,279 @@
+// The Redis read model: ONE projection definition, used unchanged by the live
+// projector and by replay (which only passes another key prefix).
+//
+// Key layout under a prefix P (e.g. `loyalty:`):
+//   P meta                 hash  epoch, createdAt: present <=> the store was initialised
+//                                from offset 0. Missing = never built or LOST (flush,
+//                                restart without persistence): do not serve it.
+//   P offsets              hash  partition -> next offset to apply (moved by the script)
+//   P bal:{memberId}       hash  available, lifetimeEarned, lifetimeRedeemed, lifetimeExpired,
+//                                lifetimeReversed, lifetimeAdjusted, tier, sequence
+//   P lb:{board}:{period}  zset  board points|spend, period all|YYYY-MM; member = memberId,
+//                                score = NEGATED board score (see below)
+//   P lb:periods           set   the YYYY-MM periods that have boards
+//
+// Leaderboard ties: the contract ranks equal scores by memberId ASCENDING. A ZSET
+// orders equal scores by member bytes ascending in ZRANGE, but ZREVRANGE (the
+// natural "highest first") reverses that tie order too. So the score stored is
+// -score and reads use ZRANGE / ZRANK: highest score first, ties memberId ascending
+// (byte order), rank = ZRANK + 1. Scores are integers far below 2^53: exact in doubles.
+//
+// Exactly once: ONE EVALSHA per batch. The script reads the partition's stored
+// offset, refuses overlapping or stale batches (the caller trims and retries),
+// applies the pre-aggregated writes and moves the offset, atomically. A missing
+// offset while the batch does not start the partition means the store lost its
+// data: the script answers 'reset-needed' and writes nothing.
+//
+// Requirements on the Redis server: maxmemory-policy noeviction (an evicted key is a
+// silent loss the offsets cannot see), and a standalone server (keys are built inside
+// the script from the prefix, which Redis Cluster forbids).
+import { createHash, randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { EventEnvelope, MemberEvent } from '@loyalty/domain';
+import { assertKnown, offsetToBigInt, PartitionEvent, pointsEffect, utcMonth } from '../projection/events';
+
+export const REDIS_PROJECTION = { name: 'redis', version: 1 } as const;
+
+export type Board = 'points' | 'spend';
+export const BOARDS: readonly Board[] = ['points', 'spend'];
+
+export const redisKeys = {
+  meta: (prefix: string) => `${prefix}meta`,
+  offsets: (prefix: string) => `${prefix}offsets`,
+  balance: (prefix: string, memberId: string) => `${prefix}bal:${memberId}`,
+  board: (prefix: string, board: Board, period: string) => `${prefix}lb:${board}:${period}`,
+  periods: (prefix: string) => `${prefix}lb:periods`,
+};
+
+export const APPLY_SCRIPT = `
+local offsets = KEYS[1]
+local meta = KEYS[2]
+local prefix = ARGV[1]
+local partition = ARGV[2]
+local first = tonumber(ARGV[3])
+local nextOff = tonumber(ARGV[4])
+local storedRaw = redis.call('HGET', offsets, partition)
+local hasMeta = redis.call('EXISTS', meta) == 1
+if not storedRaw then
+  if first ~= 0 and ARGV[5] ~= '1' then
+    return {'reset-needed', ''}
+  end
+  if not hasMeta then
+    redis.call('HSET', meta, 'epoch', ARGV[6], 'createdAt', ARGV[7])
+  end
+else
+  local stored = tonumber(storedRaw)
+  if nextOff <= stored then return {'duplicate', storedRaw} end
+  if first < stored then return {'overlap', storedRaw} end
+  if not hasMeta then
+    redis.call('HSET', meta, 'epoch', ARGV[6], 'createdAt', ARGV[7])
+  end
+end
+local i = 9
+local n = tonumber(ARGV[8])
+for _ = 1, n do
+  local key = prefix .. 'bal:' .. ARGV[i]
+  if ARGV[i + 1] ~= '0' then redis.call('HINCRBY', key, 'available', ARGV[i + 1]) end
+  if ARGV[i + 2] ~= '0' then redis.call('HINCRBY', key, 'lifetimeEarned', ARGV[i + 2]) end
+  if ARGV[i + 3] ~= '0' then redis.call('HINCRBY', key, 'lifetimeRedeemed', ARGV[i + 3]) end
+  if ARGV[i + 4] ~= '0' then redis.call('HINCRBY', key, 'lifetimeExpired', ARGV[i + 4]) end
+  if ARGV[i + 5] ~= '0' then redis.call('HINCRBY', key, 'lifetimeReversed', ARGV[i + 5]) end
+  if ARGV[i + 6] ~= '0' then redis.call('HINCRBY', key, 'lifetimeAdjusted', ARGV[i + 6]) end
+  if ARGV[i + 7] ~= '' then
+    redis.call('HSET', key, 'sequence', ARGV[i + 8], 'tier', ARGV[i + 7])
+  else
+    redis.call('HSET', key, 'sequence', ARGV[i + 8])
+  end
+  i = i + 9
+end
+local nb = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, nb do
+  local suffix = ARGV[i]
+  local key = prefix .. 'lb:' .. suffix
+  local period = ARGV[i + 1]
+  local cnt = tonumber(ARGV[i + 2])
+  i = i + 3
+  if period ~= 'all' then redis.call('SADD', prefix .. 'lb:periods', period) end
+  for _ = 1, cnt do
+    redis.call('ZINCRBY', key, ARGV[i + 1], ARGV[i])
+    i = i + 2
+  end
+end
+redis.call('HSET', offsets, partition, ARGV[4])
+return {'applied', ARGV[4]}
+`;
+
+export const APPLY_SCRIPT_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
+
+export interface RedisBatch {
+  /** Key prefix, e.g. `loyalty:` (live) or `loyalty:replay-20250101:` (shadow). */
+  readonly prefix: string;
+  readonly partition: number;
+  /** Events of this partition in offset order. */
+  readonly events: readonly PartitionEvent[];
+  /**
+   * The caller guarantees these events start at the beginning of the partition
+   * (its first batch after seeking to offset 0). Needed only when the first
+   * readable offset is not 0 (e.g. an aborted transaction at the head). Default:
+   * true exactly when the first event's offset is 0.
+   */
+  readonly fromBeginning?: boolean;
+}
+
+export type RedisBatchResult =
+  | { readonly status: 'applied'; readonly applied: number; readonly skipped: number; readonly nextOffset: string }
+  | { readonly status: 'duplicate'; readonly applied: 0; readonly skipped: number; readonly nextOffset: string }
+  /** The store lost its data (or was never built): seek this partition to offset 0 and re-read it. Nothing was written. */
+  | { readonly status: 'reset-needed'; readonly applied: 0; readonly skipped: number; readonly nextOffset: null };
+
+interface MemberAgg {
+  delta: number;
+  earned: number;
+  redeemed: number;
+  expired: number;
+  reversed: number;
+  adjusted: number;
+  tier: string;
+  sequence: number;
+}
+
+/** The script arguments (after KEYS) for a batch of envelopes: pre-aggregated per member and per board. */
+export function foldRedisBatch(envelopes: readonly EventEnvelope[]): { members: Map<string, MemberAgg>; boards: Map<string, Map<string, number>> } {
+  const members = new Map<string, MemberAgg>();
+  const boards = new Map<string, Map<string, number>>();
+  const bump = (board: Board, period: string, memberId: string, by: number) => {
+    const k = `${board}:${period}`;
+    let b = boards.get(k);
+    if (!b) boards.set(k, (b = new Map()));
+    b.set(memberId, (b.get(memberId) ?? 0) + by);
+  };
+  for (const env of envelopes) {
+    assertKnown(env);
+    const e = env as unknown as MemberEvent;
+    const fx = pointsEffect(e);
+    let m = members.get(env.memberId);
+    if (!m) members.set(env.memberId, (m = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0, tier: '', sequence: 0 }));
+    m.delta += fx.delta;
+    m.earned += fx.earned;
+    m.redeemed += fx.redeemed;
+    m.expired += fx.expired;
+    m.reversed += fx.reversed;
+    m.adjusted += fx.adjusted;
+    if (env.sequence > m.sequence) m.sequence = env.sequence;
+    switch (e.type) {
+      case 'MemberEnrolled':
+        if (e.data.tier) m.tier = e.data.tier;
+        break;
+      case 'TierChanged':
+        m.tier = e.data.to;
+        break;
+      case 'PointsEarned':
+      case 'PointsReversed': {
+        const by = e.type === 'PointsEarned' ? e.data.points : -e.data.points;
+        if (by !== 0) {
+          const month = utcMonth(env.occurredAt);
+          bump('points', 'all', env.memberId, by);
+          bump('points', month, env.memberId, by);
+        }
+        break;
+      }
+      case 'PurchaseMade':
+      case 'PurchaseRefunded': {
+        const by = e.type === 'PurchaseMade' ? e.data.amount : -e.data.amount;
+        if (by !== 0) {
+          const month = utcMonth(env.occurredAt);
+          bump('spend', 'all', env.memberId, by);
+          bump('spend', month, env.memberId, by);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { members, boards };
+}
+
+function scriptArgs(prefix: string, partition: number, first: string, next: string, fromBeginning: boolean, envelopes: readonly EventEnvelope[]): (string | number)[] {
+  const { members, boards } = foldRedisBatch(envelopes);
+  const args: (string | number)[] = [prefix, partition, first, next, fromBeginning ? '1' : '0', randomUUID(), new Date().toISOString(), members.size];
+  for (const [id, m] of members) {
+    args.push(id, m.delta, m.earned, m.redeemed, m.expired, m.reversed, m.adjusted, m.tier, m.sequence);
+  }
+  let nb = 0;
+  const nbAt = args.length;
+  args.push(0);
+  for (const [suffix, byMember] of boards) {
+    let cnt = 0;
+    const cntAt = args.length + 2;
+    args.push(suffix, suffix.slice(suffix.indexOf(':') + 1), 0);
+    for (const [memberId, by] of byMember) {
+      if (by === 0) continue;
+      args.push(memberId, -by); // negated: see the key layout note
+      cnt++;
+    }
+    if (cnt === 0) {
+      args.length = cntAt - 2;
+      continue;
+    }
+    args[cntAt] = cnt;
+    nb++;
+  }
+  args[nbAt] = nb;
+  return args;
+}
+
+async function evalApply(redis: Redis, keys: string[], args: (string | number)[]): Promise<[string, string]> {
+  try {
+    return (await redis.call('EVALSHA', [APPLY_SCRIPT_SHA, keys.length, ...keys, ...args])) as [string, string];
+  } catch (err) {
+    if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+    await redis.script('LOAD', APPLY_SCRIPT);
+    return (await redis.call('EVALSHA', [APPLY_SCRIPT_SHA, keys.length, ...keys, ...args])) as [string, string];
+  }
+}
+
+/**
+ * Applies one batch of ONE partition exactly once (one EVALSHA; a second one only
+ * when the batch overlaps the stored offset, after trimming what was applied).
+ */
+export async function applyRedisBatch(redis: Redis, batch: RedisBatch): Promise<RedisBatchResult> {
+  let events = batch.events;
+  let last = -1n;
+  for (const ev of events) {
+    const o = offsetToBigInt(ev.offset);
+    if (o <= last) throw new RangeError(`batch offsets must increase: ${ev.offset} after ${last}`);
+    last = o;
+  }
+  const total = events.length;
+  if (total === 0) return { status: 'duplicate', applied: 0, skipped: 0, nextOffset: (await getStoredOffset(redis, batch)) ?? '0' };
+  const keys = [redisKeys.offsets(batch.prefix), redisKeys.meta(batch.prefix)];
+  const next = (last + 1n).toString();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const first = events[0].offset;
+    const fromBeginning = batch.fromBeginning ?? first === '0';
+    const envelopes = events.map((e) => e.envelope);
+    const [status, offset] = await evalApply(redis, keys, scriptArgs(batch.prefix, batch.partition, first, next, fromBeginning, envelopes));
+    switch (status) {
+      case 'applied':
+        return { status: 'applied', applied: events.length, skipped: total - events.length, nextOffset: offset };
+      case 'duplicate':
+        return { status: 'duplicate', applied: 0, skipped: total, nextOffset: offset };
+      case 'reset-needed':
+        return { status: 'reset-needed', applied: 0, skipped: total, nextOffset: null };
+      case 'overlap': {
+        const stored = BigInt(offset);
+        events = events.filter((e) => BigInt(e.offset) >= stored);
+        break;
+      }
+      default:
+        throw new Error(`unexpected answer from the Redis projection script: ${status}`);
+    }
+  }
+  throw new Error('Redis projection: the stored offset kept moving under this batch (two projectors on one partition?)');
+}
+
+async function getStoredOffset(redis: Redis, b: { prefix: string; partition: number }): Promise<string | null> {
+  return redis.hget(redisKeys.offsets(b.prefix), String(b.partition));
+}
