@@ -178,8 +178,12 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   if (nowMs - occMs > p.dedupWindowDays * DAY_S * 1000) {
     return reject('purchase-too-old', `purchase ${d.purchaseId} occurred more than ${p.dedupWindowDays} days before it was recorded`);
   }
+  // Only purchases inside the window count (what `compact` keeps), so a decision never
+  // depends on whether the state was compacted.
   const i = findPurchase(s.purchases, d.purchaseId);
-  if (i >= 0) return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: s.purchases[i].sequence });
+  if (i >= 0 && s.purchases[i].at >= Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S) {
+    return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: s.purchases[i].sequence });
+  }
   if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
   if (occMs - nowMs > p.futureToleranceHours * 3_600_000) {
     return reject('purchase-in-future', `purchase ${d.purchaseId} occurs more than ${p.futureToleranceHours} hours after it was recorded`);
