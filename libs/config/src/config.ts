@@ -22,7 +22,7 @@ const schema = {
   DATABASE_SSL: str({ default: 'disable', oneOf: ['disable', 'require', 'verify-full'] }),
   DATABASE_SSL_CA_FILE: optionalStr(),
   DATABASE_POOL_MAX: int({ default: 10, min: 1, max: 200 }),
-  DATABASE_SCHEMA: str({ default: 'public', pattern: /^[a-z_][a-z0-9_]*$/ }),
+  DATABASE_SCHEMA: str({ default: 'loyalty', pattern: /^[a-z_][a-z0-9_]*$/ }),
 
   REDIS_URL: url({ default: 'redis://127.0.0.1:6379/0', protocols: ['redis:', 'rediss:'] }),
   REDIS_KEY_PREFIX: str({ default: 'loyalty:', pattern: /^[A-Za-z0-9:._-]*$/ }),

@@ -8,6 +8,9 @@ function logCreator(logger: Logger) {
   return () => (entry: LogEntry) => {
     const { message, ...rest } = entry.log;
     const fields = { component: 'kafkajs', namespace: entry.namespace, error: (rest as { error?: string }).error };
+    // Our idempotent producers bound their retries on purpose: a failed send fails the
+    // transaction, which is retried whole; kafkajs warns about that at every connect.
+    if (message.startsWith('Limiting retries for the idempotent producer')) return logger.debug(message, fields);
     if (entry.level === logLevel.ERROR) logger.warn(message, fields);
     else if (entry.level === logLevel.WARN) logger.warn(message, fields);
     else logger.debug(message, fields);

@@ -2,6 +2,8 @@ import type { CommandBus } from '@nestjs/cqrs';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import {
+  compact,
+  envelopeMetaFor,
   evolve,
   toEnvelopes,
   type Decision,
@@ -121,17 +123,13 @@ export class LedgerProcessor {
 
       let after = state;
       if (decision.ok && decision.events.length > 0) {
-        const envelopes = toEnvelopes(memberId, state.sequence, decision.events, {
-          commandId: wire.commandId,
-          correlationId: wire.correlationId,
-          recordedAt: now,
-        });
+        const envelopes = toEnvelopes(memberId, state.sequence + 1, decision.events, envelopeMetaFor(command));
         for (const e of envelopes) {
           after = evolve(after, e);
           events.push(eventMessage(e));
         }
         touched.set(memberId, after);
-        for (const f of followUpCommands(envelopes)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
+        for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
       }
       const outcome: CommandOutcome = outcomeOf(wire, decision, after);
       results.push({ key: memberId, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId } });
@@ -151,7 +149,8 @@ export class LedgerProcessor {
       }
     }
 
-    const serialized = [...touched].map(([memberId, s]) => [memberId, this.states.serialize(s)] as [string, string]);
+    // Forget what no later decision can use (old ids, spent lots) before the state is stored.
+    const serialized = [...touched].map(([memberId, s]) => [memberId, this.states.serialize(compact(s, this.o.programme, now))] as [string, string]);
     return {
       topicMessages: [
         { topic: topics.events, messages: events },

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import { createLogger, loadConfigOrExit, onShutdown } from '@loyalty/config';
+import { DEFAULT_PROGRAMME, loadProgramme, type Programme } from '@loyalty/domain';
+import { createKafka, ensureTopics, topicNames, topicSpecs, withStartupRetry } from '@loyalty/kafka';
+import { Ingest } from './ingest/ingest';
+import { LedgerModule } from './ledger.module';
+import { LedgerProcessor } from './processor/ledger-processor';
+
+function programmeFrom(file: string | undefined): Programme {
+  if (!file) return DEFAULT_PROGRAMME;
+  try {
+    return loadProgramme(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    process.stderr.write(`PROGRAM_FILE ${file} is refused: ${(err as Error).message}\n`);
+    process.exit(78);
+  }
+}
+
+/** The command side: the ingest of loyalty.purchases and the ledger processor of loyalty.commands. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'ledger' } });
+  const programme = programmeFrom(config.programFile);
+  const app = await NestFactory.createApplicationContext(LedgerModule, { logger: ['error', 'warn'] });
+  const kafka = createKafka(config.kafka, logger, 'ledger');
+  const topics = topicNames(config.topics.prefix);
+
+  const admin = kafka.admin();
+  await withStartupRetry('kafka', logger, () => admin.connect());
+  const checks = await ensureTopics(admin, topicSpecs(config.topics.prefix, config.topics.partitions, config.topics.replicationFactor));
+  await admin.disconnect();
+  const mismatched = checks.filter((c) => c.status === 'mismatch');
+  if (mismatched.length) logger.warn('topics differ from their documented settings', { mismatched });
+
+  const groupPrefix = `${config.topics.prefix}`;
+  const ingest = new Ingest({
+    kafka,
+    logger: logger.child({ stage: 'ingest' }),
+    topics,
+    groupId: `${groupPrefix}ingest`,
+    partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently,
+  });
+  const processor = new LedgerProcessor({
+    kafka,
+    logger: logger.child({ stage: 'ledger' }),
+    topics,
+    groupId: `${groupPrefix}ledger`,
+    commandBus: app.get(CommandBus),
+    programme,
+    partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently,
+  });
+  onShutdown(logger, [() => ingest.stop(), () => processor.stop(), () => app.close()]);
+  await withStartupRetry('kafka consumer group', logger, () => Promise.all([ingest.start(), processor.start()]));
+  logger.info('ledger running', { programme: `${programme.id}@${programme.version}`, topics: topics.commands });
+}
+
+main().catch((err) => {
+  process.stderr.write(`ledger failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

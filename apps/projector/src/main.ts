@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { Pool } from 'pg';
+import Redis from 'ioredis';
+import { createLogger, loadConfigOrExit, onShutdown, pgPoolConfig, redisOptions } from '@loyalty/config';
+import { createKafka, topicNames, withStartupRetry } from '@loyalty/kafka';
+import { Projector, type ProjectionStore } from './projector';
+import { postgresStore } from './postgres.store';
+import { redisStore } from './redis.store';
+
+/** The read side: projectors from loyalty.events into Postgres and Redis (PROJECTOR_STORES picks them). */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'projector' } });
+  const kafka = createKafka(config.kafka, logger, 'projector');
+  const topic = topicNames(config.topics.prefix).events;
+  const closers: Array<() => Promise<void>> = [];
+  const stores: ProjectionStore[] = [];
+
+  if (config.projector.stores.includes('postgres')) {
+    const pool = new Pool(pgPoolConfig(config, { max: 4 }));
+    await withStartupRetry('postgres', logger, () => pool.query('select 1'));
+    stores.push(postgresStore(pool, { topic, schema: config.postgres.schema }));
+    closers.push(() => pool.end());
+  }
+  if (config.projector.stores.includes('redis')) {
+    const redis = new Redis(config.redis.url, redisOptions(config));
+    await withStartupRetry('redis', logger, () => redis.connect());
+    stores.push(redisStore(redis, { prefix: config.redis.keyPrefix }));
+    closers.push(async () => void redis.disconnect());
+  }
+
+  const projectors = stores.map(
+    (store) =>
+      new Projector({
+        kafka,
+        logger: logger.child({ store: store.name }),
+        topic,
+        groupId: `${config.topics.prefix}projector-${store.name}`,
+        store,
+      }),
+  );
+  onShutdown(logger, [...projectors.map((p) => () => p.stop()), ...closers]);
+  await withStartupRetry('kafka', logger, () => Promise.all(projectors.map((p) => p.start())));
+  logger.info('projector running', { stores: stores.map((s) => s.name), topic });
+}
+
+main().catch((err) => {
+  process.stderr.write(`projector failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

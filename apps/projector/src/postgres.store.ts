@@ -1,0 +1,24 @@
+import type { Pool } from 'pg';
+import { applyPostgresBatch, getPostgresOffsets, POSTGRES_PROJECTION } from '@loyalty/read-models';
+import type { ProjectedEvent, ProjectionStore } from './projector';
+
+/** The Postgres read models: rows and the applied offset in one transaction per batch. */
+export function postgresStore(pool: Pool, opts: { topic: string; schema: string; projection?: string }): ProjectionStore {
+  const projection = opts.projection ?? POSTGRES_PROJECTION.name;
+  return {
+    name: 'postgres',
+    async loadOffsets() {
+      const rows = await getPostgresOffsets(pool, { schema: opts.schema, projection, topic: opts.topic });
+      return new Map(rows.map((r) => [r.partition, r.nextOffset]));
+    },
+    async applyBatch(partition: number, events: ProjectedEvent[]) {
+      const client = await pool.connect();
+      try {
+        const r = await applyPostgresBatch(client, { projection, topic: opts.topic, partition, events }, { schema: opts.schema });
+        return { nextOffset: r.nextOffset };
+      } finally {
+        client.release();
+      }
+    },
+  };
+}

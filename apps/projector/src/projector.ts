@@ -1,0 +1,85 @@
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from '@loyalty/config';
+import { upcast, type EventEnvelope } from '@loyalty/domain';
+
+/** One event of one partition, upcast to the current shape. */
+export interface ProjectedEvent {
+  offset: string;
+  envelope: EventEnvelope;
+}
+
+/** A read-model store: where its offsets are, and how a batch of one partition is applied exactly once. */
+export interface ProjectionStore {
+  readonly name: string;
+  /** The next offset to apply per partition, as the store itself records it. */
+  loadOffsets(): Promise<Map<number, string>>;
+  /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
+  applyBatch(partition: number, events: ProjectedEvent[], fromBeginning?: boolean): Promise<{ nextOffset: string } | { reset: true }>;
+}
+
+export interface ProjectorOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topic: string;
+  groupId: string;
+  store: ProjectionStore;
+  onBatch?: (info: { store: string; partition: number; events: number; ms: number; lag: number }) => void;
+}
+
+/**
+ * Feeds `loyalty.events` into one store. The store's own offsets are the truth: on every
+ * join the consumer seeks to them (Kafka's group offsets are kept only to show lag), so a
+ * store that was rebuilt or lost its data is filled again from where it really is.
+ */
+export class Projector {
+  private consumer?: Consumer;
+  private offsets = new Map<number, string>();
+  /** Partitions sought to offset 0 whose next batch starts the partition. */
+  private readonly fromStart = new Set<number>();
+
+  constructor(private readonly o: ProjectorOptions) {}
+
+  async start(): Promise<void> {
+    const { kafka, topic, groupId, store } = this.o;
+    this.offsets = await store.loadOffsets();
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 50 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      // Synchronous on purpose: the seeks are registered before the first fetch.
+      for (const partition of e.payload.memberAssignment[topic] ?? []) {
+        const offset = this.offsets.get(partition) ?? '0';
+        if (offset === '0') this.fromStart.add(partition);
+        consumer.seek({ topic, partition, offset });
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatch: async ({ batch, isStale, isRunning }) => {
+        if (!isRunning() || isStale() || batch.isEmpty()) return;
+        const started = Date.now();
+        const events = batch.messages.map(toProjected);
+        const result = await store.applyBatch(batch.partition, events, this.fromStart.delete(batch.partition));
+        if ('reset' in result) {
+          this.o.logger.warn('store lost its data: rebuilding the partition from offset 0', { store: store.name, partition: batch.partition });
+          this.offsets.set(batch.partition, '0');
+          this.fromStart.add(batch.partition);
+          consumer.seek({ topic, partition: batch.partition, offset: '0' });
+          return;
+        }
+        this.offsets.set(batch.partition, result.nextOffset);
+        this.o.onBatch?.({ store: store.name, partition: batch.partition, events: events.length, ms: Date.now() - started, lag: Number(batch.offsetLag()) });
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}
+
+function toProjected(m: KafkaMessage): ProjectedEvent {
+  return { offset: m.offset, envelope: upcast(JSON.parse(m.value!.toString('utf8'))) };
+}
