@@ -22,11 +22,11 @@ module.exports = {
   // Integration suites share one broker and two cores: scripts/test.sh runs them in band.
   testTimeout: 120000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.unit.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.unit.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.{int,e2e}.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.{int,e2e}.spec.ts'],
     },
   ],
 };
