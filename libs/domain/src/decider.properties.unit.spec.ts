@@ -227,12 +227,15 @@ describe('decider properties', () => {
         const base = run(commands, programme, false);
         const accepted = commands.map((c, i) => i).filter((i) => base.perCommand[i].length > 0);
         if (accepted.length === 0) return;
-        // re-deliver some accepted commands 1-3 commands later (a redelivery), at that later time
+        // re-deliver some accepted commands 1-3 commands later (a redelivery), at that later time,
+        // within the de-duplication window
         const dupAfter = new Map<number, MemberCommand[]>();
         for (const p of picks) {
           const i = accepted[p % accepted.length];
           const at = Math.min(commands.length - 1, i + 1 + (p % 3));
           const later = commands[at].metadata.now;
+          // idempotency is promised within the de-duplication window (90 days) only
+          if (Date.parse(later) - Date.parse(commands[i].metadata.now) >= 89 * DAY) continue;
           const dup = { ...commands[i], metadata: { ...commands[i].metadata, commandId: `dup-${p}`, now: later } } as MemberCommand;
           dupAfter.set(at, [...(dupAfter.get(at) ?? []), dup]);
         }
