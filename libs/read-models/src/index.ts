@@ -8,3 +8,4 @@ export * from './postgres/postgres.projection';
 export * from './postgres/queries';
 export * from './redis/redis.projection';
 export * from './redis/queries';
+export * from './offsets/store-offsets';

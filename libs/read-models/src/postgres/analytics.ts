@@ -141,7 +141,7 @@ export function analyticsViews(s: string): Record<string, { sql: string; comment
     ledger_entries: {
       comment: 'Every event of every member in member order, with points_delta and balance_after (personal data removed from enrolment events).',
       sql: `SELECT member_id, sequence, event_id, type, version, points_delta, balance_after, occurred_at, recorded_at, causation_id,
-              CASE WHEN type = 'MemberEnrolled' THEN data - 'name' - 'email' - 'birthday' ELSE data END AS data
+              CASE WHEN type = 'MemberEnrolled' THEN data::jsonb - 'name' - 'email' - 'birthday' ELSE data::jsonb END AS data
             FROM ${s}ledger_entries`,
     },
     daily_points: {
