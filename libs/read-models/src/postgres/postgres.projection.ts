@@ -20,6 +20,11 @@ export interface PostgresBatch {
   readonly partition: number;
   /** Events of this partition in offset order. */
   readonly events: readonly PartitionEvent[];
+  /**
+   * The last offset the consumer fetched, transaction markers included. The stored offset
+   * moves past it, so a partition whose head is a commit marker shows lag 0.
+   */
+  readonly endOffset?: string;
 }
 
 export interface PostgresBatchOptions {
@@ -329,8 +334,10 @@ export function foldPostgresBatch(envelopes: readonly EventEnvelope[]): Postgres
       case 'PointsAdjusted': {
         const d = e.data;
         daily(occurredAt).adjusted += d.points;
-        if (d.points > 0 && d.lotId) {
-          openLot({ memberId: env.memberId, lotId: d.lotId, cause: 'adjustment', points: d.points, remaining: d.points, earnedAt: occurredAt, expiresAt: d.expiresAt ? utcIso(d.expiresAt) : null });
+        // A positive adjustment repays a negative balance first, and opens a lot with the rest.
+        const lotPoints = d.points - (d.repaid ?? 0);
+        if (d.points > 0 && d.lotId && lotPoints > 0) {
+          openLot({ memberId: env.memberId, lotId: d.lotId, cause: 'adjustment', points: lotPoints, remaining: lotPoints, earnedAt: occurredAt, expiresAt: d.expiresAt ? utcIso(d.expiresAt) : null });
         }
         takeLots(env.memberId, d.lots);
         break;
@@ -517,7 +524,8 @@ export async function applyPostgresBatch(client: Queryable, batch: PostgresBatch
       const sets = foldPostgresBatch(fresh);
       members = sets.members.size;
       await writePostgresRowSets(client, sets, batch.partition, options.schema);
-      next = last + 1n;
+      const end = batch.endOffset !== undefined ? offsetToBigInt(batch.endOffset) : last;
+      next = (end > last ? end : last) + 1n;
       await client.query(sql.moveOffset, [batch.projection, batch.topic, batch.partition, next.toString()]);
     }
     if (own) await client.query('COMMIT');

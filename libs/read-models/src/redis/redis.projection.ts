@@ -119,6 +119,11 @@ export interface RedisBatch {
    * true exactly when the first event's offset is 0.
    */
   readonly fromBeginning?: boolean;
+  /**
+   * The last offset the consumer fetched, transaction markers included. The stored offset
+   * moves past it, so a partition whose head is a commit marker shows lag 0.
+   */
+  readonly endOffset?: string;
 }
 
 export type RedisBatchResult =
@@ -249,7 +254,8 @@ export async function applyRedisBatch(redis: Redis, batch: RedisBatch): Promise<
   const total = events.length;
   if (total === 0) return { status: 'duplicate', applied: 0, skipped: 0, nextOffset: (await getStoredOffset(redis, batch)) ?? '0' };
   const keys = [redisKeys.offsets(batch.prefix), redisKeys.meta(batch.prefix)];
-  const next = (last + 1n).toString();
+  const end = batch.endOffset !== undefined ? offsetToBigInt(batch.endOffset) : last;
+  const next = ((end > last ? end : last) + 1n).toString();
   for (let attempt = 0; attempt < 3; attempt++) {
     const first = events[0].offset;
     const fromBeginning = batch.fromBeginning ?? first === '0';
