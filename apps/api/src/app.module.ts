@@ -7,13 +7,34 @@ import { HealthController } from './health/health.controller';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { GetBalanceController } from './members/get-balance/get-balance.controller';
 import { GetBalanceHandler } from './members/get-balance/get-balance.handler';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { GetAnalyticsHandler } from './analytics/analytics.queries';
+import { LeaderboardsController } from './leaderboards/leaderboards.controller';
+import { GetLeaderboardHandler, GetLeaderboardRankHandler } from './leaderboards/leaderboards.queries';
+import { GetMemberController, GetMemberHandler, GetStatementHandler } from './members/get-member/get-member';
+import { ProjectionsController } from './projections/projections.controller';
+import { RewardsController } from './rewards/rewards.controller';
 import { PublishPurchaseController } from './purchases/publish-purchase/publish-purchase.controller';
 
 @Module({
   imports: [CqrsModule.forRoot(), InfrastructureModule],
-  controllers: [HealthController, PublishPurchaseController, GetBalanceController],
+  controllers: [
+    HealthController,
+    PublishPurchaseController,
+    GetBalanceController,
+    GetMemberController,
+    LeaderboardsController,
+    AnalyticsController,
+    RewardsController,
+    ProjectionsController,
+  ],
   providers: [
     GetBalanceHandler,
+    GetMemberHandler,
+    GetStatementHandler,
+    GetLeaderboardHandler,
+    GetLeaderboardRankHandler,
+    GetAnalyticsHandler,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
   ],

@@ -1,29 +1,17 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { createLogger, loadConfigOrExit, onShutdown } from '@loyalty/config';
-import { DEFAULT_PROGRAMME, loadProgramme, type Programme } from '@loyalty/domain';
+import { ConfigError, createLogger, loadConfigOrExit, onShutdown, programmeFromFile } from '@loyalty/config';
 import { createKafka, ensureTopics, topicNames, topicSpecs, withStartupRetry } from '@loyalty/kafka';
 import { Ingest } from './ingest/ingest';
 import { LedgerModule } from './ledger.module';
 import { LedgerProcessor } from './processor/ledger-processor';
 
-function programmeFrom(file: string | undefined): Programme {
-  if (!file) return DEFAULT_PROGRAMME;
-  try {
-    return loadProgramme(JSON.parse(readFileSync(file, 'utf8')));
-  } catch (err) {
-    process.stderr.write(`PROGRAM_FILE ${file} is refused: ${(err as Error).message}\n`);
-    process.exit(78);
-  }
-}
-
 /** The command side: the ingest of loyalty.purchases and the ledger processor of loyalty.commands. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'ledger' } });
-  const programme = programmeFrom(config.programFile);
+  const programme = programmeFromFile(config.programFile);
   const app = await NestFactory.createApplicationContext(LedgerModule, { logger: ['error', 'warn'] });
   const kafka = createKafka(config.kafka, logger, 'ledger');
   const topics = topicNames(config.topics.prefix);
@@ -58,6 +46,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`ledger failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

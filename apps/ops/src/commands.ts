@@ -1,6 +1,7 @@
 import type { AppConfig, Logger } from '@loyalty/config';
 import { topicsCommand } from './topics.command';
 import { migrateCommand } from './migrate.command';
+import { lagCommand } from './lag.command';
 
 export interface CommandContext {
   config: AppConfig;
@@ -16,6 +17,7 @@ export interface OpsCommand {
 export const commands: Record<string, OpsCommand> = {
   topics: topicsCommand,
   migrate: migrateCommand,
+  lag: lagCommand,
 };
 
 export function usage(): string {

@@ -11,10 +11,10 @@ export function postgresStore(pool: Pool, opts: { topic: string; schema: string;
       const rows = await getPostgresOffsets(pool, { schema: opts.schema, projection, topic: opts.topic });
       return new Map(rows.map((r) => [r.partition, r.nextOffset]));
     },
-    async applyBatch(partition: number, events: ProjectedEvent[]) {
+    async applyBatch(partition: number, events: ProjectedEvent[], { endOffset }: { endOffset: string }) {
       const client = await pool.connect();
       try {
-        const r = await applyPostgresBatch(client, { projection, topic: opts.topic, partition, events }, { schema: opts.schema });
+        const r = await applyPostgresBatch(client, { projection, topic: opts.topic, partition, events, endOffset }, { schema: opts.schema });
         return { nextOffset: r.nextOffset };
       } finally {
         client.release();

@@ -14,7 +14,7 @@ export interface ProjectionStore {
   /** The next offset to apply per partition, as the store itself records it. */
   loadOffsets(): Promise<Map<number, string>>;
   /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
-  applyBatch(partition: number, events: ProjectedEvent[], fromBeginning?: boolean): Promise<{ nextOffset: string } | { reset: true }>;
+  applyBatch(partition: number, events: ProjectedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
 }
 
 export interface ProjectorOptions {
@@ -61,7 +61,7 @@ export class Projector {
         if (!isRunning() || isStale() || batch.isEmpty()) return;
         const started = Date.now();
         const events = batch.messages.map(toProjected);
-        const result = await store.applyBatch(batch.partition, events, this.fromStart.delete(batch.partition));
+        const result = await store.applyBatch(batch.partition, events, { fromBeginning: this.fromStart.delete(batch.partition), endOffset: batch.lastOffset() });
         if ('reset' in result) {
           this.o.logger.warn('store lost its data: rebuilding the partition from offset 0', { store: store.name, partition: batch.partition });
           this.offsets.set(batch.partition, '0');

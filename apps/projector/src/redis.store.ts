@@ -12,8 +12,8 @@ export function redisStore(redis: Redis, opts: { prefix: string }): ProjectionSt
       if (!offsets.ready) return new Map();
       return new Map(offsets.offsets.map((o) => [o.partition, o.nextOffset]));
     },
-    async applyBatch(partition: number, events: ProjectedEvent[], fromBeginning?: boolean) {
-      const r = await applyRedisBatch(redis, { prefix: opts.prefix, partition, events, fromBeginning });
+    async applyBatch(partition: number, events: ProjectedEvent[], { fromBeginning, endOffset }: { fromBeginning: boolean; endOffset: string }) {
+      const r = await applyRedisBatch(redis, { prefix: opts.prefix, partition, events, fromBeginning, endOffset });
       if (r.status === 'reset-needed') return { reset: true as const };
       return { nextOffset: r.nextOffset };
     },

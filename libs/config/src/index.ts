@@ -3,3 +3,4 @@ export * from './logger';
 export { ConfigError, redact } from './env-schema';
 export * from './connections';
 export * from './shutdown';
+export * from './programme-file';

@@ -3,3 +3,4 @@ export * from './codec';
 export * from './partition-reader';
 export * from './topics';
 export * from './transactional-processor';
+export * from './lag';

@@ -2,9 +2,9 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { Pool } from 'pg';
 import Redis from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
-import { createLogger, loadConfigOrExit, pgPoolConfig, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
+import { createLogger, loadConfigOrExit, pgPoolConfig, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
 import { createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
-import { CONFIG, KAFKA, LOGGER, PG_POOL, REDIS, TOPICS } from './tokens';
+import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './tokens';
 
 /** The one idempotent producer of the API; connected lazily so a broker that is down does not stop start-up. */
 @Injectable()
@@ -57,6 +57,7 @@ class Connections implements OnApplicationShutdown {
       useFactory: (c: AppConfig): Logger => createLogger({ level: c.log.level, format: c.log.format, base: { app: 'api' } }),
     },
     { provide: KAFKA, inject: [CONFIG, LOGGER], useFactory: (c: AppConfig, l: Logger) => createKafka(c.kafka, l, 'api') },
+    { provide: PROGRAMME, inject: [CONFIG], useFactory: (c: AppConfig) => programmeFromFile(c.programFile) },
     { provide: TOPICS, inject: [CONFIG], useFactory: (c: AppConfig): TopicNames => topicNames(c.topics.prefix) },
     { provide: PG_POOL, inject: [CONFIG], useFactory: (c: AppConfig) => new Pool(pgPoolConfig(c)) },
     {
@@ -67,6 +68,6 @@ class Connections implements OnApplicationShutdown {
     KafkaPublisher,
     Connections,
   ],
-  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PG_POOL, REDIS, KafkaPublisher],
+  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PROGRAMME, PG_POOL, REDIS, KafkaPublisher],
 })
 export class InfrastructureModule {}

@@ -1,0 +1,39 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { Pool } from 'pg';
+import type { AppConfig } from '@loyalty/config';
+import { getAnalyticsDaily, getAnalyticsSummary, getCohorts, getSegments, getTierDistribution } from '@loyalty/read-models';
+import { CONFIG, PG_POOL } from '../infrastructure/tokens';
+
+export type AnalyticsReport =
+  | { kind: 'summary' }
+  | { kind: 'daily'; from: string; to: string }
+  | { kind: 'tiers' }
+  | { kind: 'cohorts' }
+  | { kind: 'segments' };
+
+export class GetAnalyticsQuery {
+  constructor(readonly report: AnalyticsReport) {}
+}
+
+/** Analytics read the Postgres read model only (Redis holds no history). */
+@QueryHandler(GetAnalyticsQuery)
+export class GetAnalyticsHandler implements IQueryHandler<GetAnalyticsQuery, unknown> {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(CONFIG) private readonly config: AppConfig) {}
+
+  async execute({ report }: GetAnalyticsQuery): Promise<unknown> {
+    const schema = this.config.postgres.schema;
+    switch (report.kind) {
+      case 'summary':
+        return getAnalyticsSummary(this.pool, { schema });
+      case 'daily':
+        return getAnalyticsDaily(this.pool, { schema, from: report.from, to: report.to });
+      case 'tiers':
+        return getTierDistribution(this.pool, { schema });
+      case 'cohorts':
+        return getCohorts(this.pool, { schema });
+      case 'segments':
+        return getSegments(this.pool, { schema });
+    }
+  }
+}
