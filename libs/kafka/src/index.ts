@@ -4,3 +4,4 @@ export * from './partition-reader';
 export * from './topics';
 export * from './transactional-processor';
 export * from './lag';
+export * from './commands-wire';

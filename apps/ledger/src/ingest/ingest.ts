@@ -2,7 +2,7 @@ import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { validatePurchaseMessage } from '@loyalty/domain';
 import { TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
-import type { CommandMessage } from '../wire';
+import type { CommandMessage } from '@loyalty/kafka';
 
 export interface IngestOptions {
   kafka: Kafka;

@@ -13,7 +13,7 @@ import {
 } from '@loyalty/domain';
 import { eventMessage, readPartitionsToEnd, TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
 import { DecideMemberCommand } from '../decide/decide-member.command';
-import type { CommandMessage, CommandOutcome } from '../wire';
+import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
 import { MemberStateStore } from './member-state-store';
 import { followUpCommands, outcomeOf } from './outcomes';
 

@@ -1,5 +1,5 @@
 import { available, referralCommandFor, type Decision, type EventEnvelope, type MemberState, type ReferralCompleted } from '@loyalty/domain';
-import type { CommandMessage, CommandOutcome } from '../wire';
+import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
 
 export function outcomeOf(wire: CommandMessage, decision: Decision, after: MemberState): CommandOutcome {
   const base = { commandId: wire.commandId, memberId: wire.data.memberId, sequence: after.sequence };
