@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ErrorFilter } from './common/error.filter';
+import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { GetBalanceController } from './members/get-balance/get-balance.controller';
@@ -14,6 +15,9 @@ import { GetLeaderboardHandler, GetLeaderboardRankHandler } from './leaderboards
 import { GetMemberController, GetMemberHandler, GetStatementHandler } from './members/get-member/get-member';
 import { ProjectionsController } from './projections/projections.controller';
 import { RewardsController } from './rewards/rewards.controller';
+import { CommandGateway } from './commands/command-gateway';
+import { SendMemberCommandHandler } from './commands/member-commands';
+import { MemberCommandsController } from './commands/member-commands.controller';
 import { PublishPurchaseController } from './purchases/publish-purchase/publish-purchase.controller';
 
 @Module({
@@ -21,6 +25,7 @@ import { PublishPurchaseController } from './purchases/publish-purchase/publish-
   controllers: [
     HealthController,
     PublishPurchaseController,
+    MemberCommandsController,
     GetBalanceController,
     GetMemberController,
     LeaderboardsController,
@@ -29,6 +34,8 @@ import { PublishPurchaseController } from './purchases/publish-purchase/publish-
     ProjectionsController,
   ],
   providers: [
+    CommandGateway,
+    SendMemberCommandHandler,
     GetBalanceHandler,
     GetMemberHandler,
     GetStatementHandler,
@@ -37,6 +44,7 @@ import { PublishPurchaseController } from './purchases/publish-purchase/publish-
     GetAnalyticsHandler,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
   ],
 })
 export class AppModule {}
