@@ -33,6 +33,8 @@ const schema = {
   PROGRAM_FILE: optionalStr(),
   LOYALTY_BOOTSTRAP_API_KEY: optionalStr(),
   COMMAND_TIMEOUT_MS: int({ default: 5000, min: 100, max: 120000 }),
+  RATE_LIMIT_PER_SECOND: int({ default: 100, min: 0, max: 1_000_000 }), // per API key; 0 turns rate limiting off
+  RATE_LIMIT_BURST: int({ default: 200, min: 1, max: 1_000_000 }),
 
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 3, min: 1, max: 64 }),
   PROJECTOR_STORES: str({ default: 'postgres,redis', pattern: /^(postgres|redis)(,(postgres|redis))?$/ }),
@@ -54,7 +56,7 @@ export interface AppConfig {
   topics: { prefix: string; partitions: number; replicationFactor: number };
   postgres: { connectionString: string; ssl: false | ConnectionOptions; poolMax: number; schema: string };
   redis: { url: string; keyPrefix: string; tls?: ConnectionOptions };
-  http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number };
+  http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number; rateLimit: { perSecond: number; burst: number } };
   programFile?: string;
   ledger: { partitionsConsumedConcurrently: number };
   projector: { stores: Array<'postgres' | 'redis'> };
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: e.PORT,
       bootstrapApiKey: e.LOYALTY_BOOTSTRAP_API_KEY,
       commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
+      rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     },
     programFile: e.PROGRAM_FILE,
     ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY },
