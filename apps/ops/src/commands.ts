@@ -2,6 +2,7 @@ import type { AppConfig, Logger } from '@loyalty/config';
 import { topicsCommand } from './topics.command';
 import { migrateCommand } from './migrate.command';
 import { lagCommand } from './lag.command';
+import { keysCommand } from './keys.command';
 
 export interface CommandContext {
   config: AppConfig;
@@ -18,6 +19,7 @@ export const commands: Record<string, OpsCommand> = {
   topics: topicsCommand,
   migrate: migrateCommand,
   lag: lagCommand,
+  keys: keysCommand,
 };
 
 export function usage(): string {
