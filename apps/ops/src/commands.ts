@@ -3,6 +3,7 @@ import { topicsCommand } from './topics.command';
 import { migrateCommand } from './migrate.command';
 import { lagCommand } from './lag.command';
 import { keysCommand } from './keys.command';
+import { verifyCommand } from './verify.command';
 
 export interface CommandContext {
   config: AppConfig;
@@ -20,6 +21,7 @@ export const commands: Record<string, OpsCommand> = {
   migrate: migrateCommand,
   lag: lagCommand,
   keys: keysCommand,
+  verify: verifyCommand,
 };
 
 export function usage(): string {

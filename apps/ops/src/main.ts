@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createLogger, loadConfigOrExit } from '@loyalty/config';
+import { UsageError } from './args';
 import { commands, usage } from './commands';
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +19,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`loyalty: ${(err as Error).message}\n`);
-    process.exit(1);
+    process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

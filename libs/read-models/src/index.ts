@@ -9,3 +9,4 @@ export * from './postgres/queries';
 export * from './redis/redis.projection';
 export * from './redis/queries';
 export * from './offsets/store-offsets';
+export * from './replay';

@@ -1,0 +1,4 @@
+// Replay helpers shared by the ops CLI (and, for the Redis pointer, by the API and projector).
+export * from './event-reader';
+export * from './redis-pointer';
+export * from './postgres-swap';
