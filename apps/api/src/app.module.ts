@@ -19,11 +19,20 @@ import { CommandGateway } from './commands/command-gateway';
 import { SendMemberCommandHandler } from './commands/member-commands';
 import { MemberCommandsController } from './commands/member-commands.controller';
 import { PublishPurchaseController } from './purchases/publish-purchase/publish-purchase.controller';
+import { ApiKeyStore } from './auth/api-key-store';
+import { RateLimiter } from './auth/rate-limiter';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { MetricsController } from './health/metrics';
+import { PipelineLag } from './projections/pipeline-lag';
+import { PG_POOL } from './infrastructure/tokens';
+import type { Pool } from 'pg';
 
 @Module({
   imports: [CqrsModule.forRoot(), InfrastructureModule],
   controllers: [
     HealthController,
+    MetricsController,
+    DashboardController,
     PublishPurchaseController,
     MemberCommandsController,
     GetBalanceController,
@@ -35,6 +44,9 @@ import { PublishPurchaseController } from './purchases/publish-purchase/publish-
   ],
   providers: [
     CommandGateway,
+    PipelineLag,
+    RateLimiter,
+    { provide: ApiKeyStore, inject: [PG_POOL], useFactory: (pool: Pool) => new ApiKeyStore(pool) },
     SendMemberCommandHandler,
     GetBalanceHandler,
     GetMemberHandler,

@@ -1,47 +1,76 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { QueryBus } from '@nestjs/cqrs';
-import { RequiresRole } from '../auth/api-key.guard';
 import { apiError } from '../common/error.filter';
-import { dateParam } from '../common/params';
+import { DailyQuery, NoQuery } from '../common/request.dto';
+import { CohortView, DailyRowView, FreshnessView, SegmentsView, SummaryView, TierRowView } from '../common/response.dto';
+import { Route } from '../common/route.decorator';
+import { PipelineLag } from '../projections/pipeline-lag';
 import { GetAnalyticsQuery } from './analytics.queries';
 
 const DAY_MS = 86_400_000;
 
+@ApiTags('analytics')
 @Controller('v1/analytics')
 export class AnalyticsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly lag: PipelineLag,
+  ) {}
 
   @Get('summary')
-  @RequiresRole('analyst')
-  summary() {
+  @Route('analyst', 'Members, active members, points issued / redeemed / expired / outstanding, liability')
+  @ApiResponse({ status: 200, type: SummaryView })
+  summary(@NoQuery() _q: object) {
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'summary' }));
   }
 
   @Get('daily')
-  @RequiresRole('analyst')
-  daily(@Query('from') fromRaw?: string, @Query('to') toRaw?: string) {
-    const to = dateParam('to', toRaw) ?? new Date().toISOString().slice(0, 10);
-    const from = dateParam('from', fromRaw) ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10);
-    if (from > to) throw apiError(400, 'invalid_parameter', 'from must not be after to', { field: 'from' });
-    if (Date.parse(to) - Date.parse(from) > 3660 * DAY_MS) throw apiError(400, 'invalid_parameter', 'at most ten years per request', { field: 'from' });
+  @Route('analyst', 'Per UTC day: purchases, revenue, points issued, redeemed, expired, new members', {
+    description: 'Days without events are zeros. Default: the last 30 days; at most ten years per request.',
+  })
+  @ApiResponse({ status: 200, type: [DailyRowView] })
+  daily(@Query() q: DailyQuery) {
+    const to = q.to ?? new Date().toISOString().slice(0, 10);
+    const from = q.from ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10);
+    if (from > to) throw apiError(400, 'invalid_request', 'from must not be after to', { field: 'from' });
+    if (Date.parse(to) - Date.parse(from) > 3660 * DAY_MS) throw apiError(400, 'invalid_request', 'at most ten years per request', { field: 'from' });
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'daily', from, to }));
   }
 
   @Get('tiers')
-  @RequiresRole('analyst')
-  tiers() {
+  @Route('analyst', 'Members per tier')
+  @ApiResponse({ status: 200, type: [TierRowView] })
+  tiers(@NoQuery() _q: object) {
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'tiers' }));
   }
 
   @Get('cohorts')
-  @RequiresRole('analyst')
-  cohorts() {
+  @Route('analyst', 'Monthly enrolment cohorts and the share still purchasing in each later month')
+  @ApiResponse({ status: 200, type: [CohortView] })
+  cohorts(@NoQuery() _q: object) {
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'cohorts' }));
   }
 
   @Get('segments')
-  @RequiresRole('analyst')
-  segments() {
+  @Route('analyst', 'RFM segments with member counts, and the revenue share of the top 20 % of members')
+  @ApiResponse({ status: 200, type: SegmentsView })
+  segments(@NoQuery() _q: object) {
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'segments' }));
+  }
+
+  @Get('freshness')
+  @Route('analyst', 'How far behind the read models are: lag per stage', {
+    errors: [503],
+    description: 'The totals of GET /v1/projections (which is for operators) without offsets: what analysts need to know how fresh these figures are.',
+  })
+  @ApiResponse({ status: 200, type: FreshnessView })
+  async freshness(@NoQuery() _q: object) {
+    const stages = await this.lag.stages();
+    return {
+      stages: stages.map((s) => ({ stage: s.stage, lag: s.lag, status: s.status })),
+      lag: stages.reduce((n, s) => n + s.lag, 0),
+      asOf: new Date().toISOString(),
+    };
   }
 }

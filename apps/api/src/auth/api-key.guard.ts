@@ -1,44 +1,143 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { timingSafeEqual, createHash } from 'node:crypto';
-import type { Request } from 'express';
-import type { AppConfig } from '@loyalty/config';
+import { timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { AppConfig, Logger } from '@loyalty/config';
 import { apiError } from '../common/error.filter';
-import { CONFIG } from '../infrastructure/tokens';
+import { CONFIG, LOGGER } from '../infrastructure/tokens';
+import { ApiKeyStore, hashKey, roleAllows, type Role } from './api-key-store';
+import { RateLimiter } from './rate-limiter';
 
-export type Role = 'reader' | 'writer' | 'analyst' | 'operator' | 'admin';
+export type { Role } from './api-key-store';
 export const ROLE_KEY = 'loyalty:role';
 /** The least role a route needs (CONTRACT: reader < writer, analyst, operator < admin). */
 export const RequiresRole = (role: Role) => SetMetadata(ROLE_KEY, role);
+/** A route anyone may call (health, metrics, docs, the dashboard's static files). */
 export const Public = () => SetMetadata(ROLE_KEY, 'public');
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Who is calling: the key's id, name and role (never the key itself). */
+export interface Principal {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+type AuthedRequest = Request & { principal?: Principal };
+
+/** The caller of this request, set by the guard (for routes that are not public). */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const p = ctx.switchToHttp().getRequest<AuthedRequest>().principal;
+  if (!p) throw new Error('no principal on a route that requires a role');
+  return p;
+});
+
+/** How long a key looked up in Postgres is trusted: a revocation takes effect within this. */
+export const KEY_CACHE_MS = 5_000;
+/** When Postgres does not answer, a key seen within this long is still accepted. */
+const STALE_IF_ERROR_MS = 5 * 60_000;
+const TOUCH_EVERY_MS = 60_000;
+const CACHE_MAX = 10_000;
+const KEY_MAX_LENGTH = 256;
+
+interface Cached {
+  principal: Principal | null;
+  fetchedAt: number;
+}
 
 /**
- * Bearer API keys. This first cut knows one key, the bootstrap admin key
- * (LOYALTY_BOOTSTRAP_API_KEY); keys stored hashed per role come with the keys command.
+ * Bearer API keys on every route. Order: authenticate (401), rate-limit the key (429),
+ * authorise the role (403). A route without @RequiresRole or @Public needs admin: a route
+ * someone forgot to mark is closed, not open.
+ *
+ * Keys: the bootstrap key (LOYALTY_BOOTSTRAP_API_KEY) is an admin; other keys are looked
+ * up by their SHA-256 in loyalty_auth.api_keys and cached for KEY_CACHE_MS (unknown keys
+ * too, so a stream of bad keys costs one query per key per period). Keys never reach a log.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly bootstrap?: Buffer;
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<Principal | null>>();
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly reflector: Reflector,
+    private readonly store: ApiKeyStore,
+    private readonly limiter: RateLimiter,
     @Inject(CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.bootstrap = config.http.bootstrapApiKey ? digest(config.http.bootstrapApiKey) : undefined;
+    this.bootstrap = config.http.bootstrapApiKey ? hashKey(config.http.bootstrapApiKey) : undefined;
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const role = this.reflector.getAllAndOverride<string | undefined>(ROLE_KEY, [context.getHandler(), context.getClass()]);
-    if (role === 'public' || role === undefined) return true;
-    const req = context.switchToHttp().getRequest<Request>();
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const declared = this.reflector.getAllAndOverride<Role | 'public' | undefined>(ROLE_KEY, [context.getHandler(), context.getClass()]);
+    if (declared === 'public') return true;
+    const need: Role = declared ?? 'admin';
+    const http = context.switchToHttp();
+    const req = http.getRequest<AuthedRequest>();
+    const res = http.getResponse<Response>();
+
     const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw apiError(401, 'unauthorized', 'missing bearer API key (Authorization: Bearer <key>)');
-    if (!this.bootstrap || !timingSafeEqual(digest(match[1]), this.bootstrap)) {
-      throw apiError(401, 'unauthorized', 'unknown API key');
+    const match = /^Bearer +(\S{1,256})$/i.exec(header);
+    if (!match) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      throw apiError(401, 'unauthorized', 'missing bearer API key (Authorization: Bearer <key>)');
     }
-    return true; // the bootstrap key is an admin: every role
+    const principal = await this.authenticate(match[1]);
+    if (!principal) {
+      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw apiError(401, 'unauthorized', 'unknown or revoked API key');
+    }
+
+    const rate = await this.limiter.take(principal.id);
+    if (this.limiter.enabled) {
+      res.setHeader('X-RateLimit-Limit', String(this.limiter.limit));
+      res.setHeader('X-RateLimit-Remaining', String(rate.remaining));
+    }
+    if (!rate.allowed) {
+      res.setHeader('Retry-After', String(rate.retryAfterS));
+      throw apiError(429, 'rate_limited', `too many requests for this API key; retry after ${rate.retryAfterS} s`, { retryAfterSeconds: rate.retryAfterS });
+    }
+
+    if (!roleAllows(principal.role, need)) {
+      throw apiError(403, 'forbidden', `this route needs the ${need} role; this key has the ${principal.role} role`, { required: need, role: principal.role });
+    }
+    req.principal = principal;
+    return true;
+  }
+
+  private async authenticate(key: string): Promise<Principal | null> {
+    if (key.length > KEY_MAX_LENGTH) return null;
+    const hash = hashKey(key);
+    if (this.bootstrap && timingSafeEqual(hash, this.bootstrap)) return { id: 'bootstrap', name: 'bootstrap', role: 'admin' };
+    const id = hash.toString('hex');
+    const cached = this.cache.get(id);
+    if (cached && Date.now() - cached.fetchedAt < KEY_CACHE_MS) return cached.principal;
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.lookup(id, hash, cached).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async lookup(id: string, hash: Buffer, stale: Cached | undefined): Promise<Principal | null> {
+    let principal: Principal | null;
+    try {
+      principal = await this.store.findActive(hash);
+    } catch (err) {
+      if (stale && Date.now() - stale.fetchedAt < STALE_IF_ERROR_MS) return stale.principal;
+      this.logger.warn('API key lookup failed', { error: (err as Error).message, code: (err as { code?: string }).code });
+      throw apiError(503, 'unavailable', 'API keys cannot be checked right now; retry later');
+    }
+    this.cache.delete(id);
+    this.cache.set(id, { principal, fetchedAt: Date.now() });
+    if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    if (principal && Date.now() - (this.touched.get(principal.id) ?? 0) > TOUCH_EVERY_MS) {
+      this.touched.set(principal.id, Date.now());
+      this.store.touch(principal.id).catch(() => undefined);
+    }
+    return principal;
   }
 }

@@ -1,8 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
+import { NoQuery } from '../common/request.dto';
+import { HealthView } from '../common/response.dto';
+import { Route } from '../common/route.decorator';
 import { KAFKA, PG_POOL, REDIS } from '../infrastructure/tokens';
 
 type Check = { status: 'up' | 'down'; ms: number; error?: string };
@@ -17,6 +21,7 @@ async function timed(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<Chec
   }
 }
 
+@ApiTags('operations')
 @Controller()
 export class HealthController {
   private admin?: Admin;
@@ -28,7 +33,10 @@ export class HealthController {
   ) {}
 
   @Get('health')
-  async health(@Res() res: Response): Promise<void> {
+  @Route('public', 'Readiness of Kafka, Postgres and Redis')
+  @ApiResponse({ status: 200, type: HealthView, description: 'all up' })
+  @ApiResponse({ status: 503, type: HealthView, description: 'one or more down' })
+  async health(@NoQuery() _q: object, @Res() res: Response): Promise<void> {
     const [kafka, postgres, redis] = await Promise.all([
       timed(async () => {
         if (!this.admin) {

@@ -1,21 +1,27 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Balance } from '@loyalty/read-models';
-import { RequiresRole } from '../../auth/api-key.guard';
 import { apiError } from '../../common/error.filter';
-import { intParam, memberIdParam } from '../../common/params';
+import { BalanceQuery, MemberParams } from '../../common/request.dto';
+import { BalanceView } from '../../common/response.dto';
+import { Route } from '../../common/route.decorator';
 import { GetBalanceQuery } from './get-balance.query';
 
+@ApiTags('members')
 @Controller('v1/members')
 export class GetBalanceController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get(':id/balance')
-  @RequiresRole('reader')
-  async balance(@Param('id') id: string, @Query('minSequence') minSequence?: string): Promise<Balance> {
-    const min = intParam('minSequence', minSequence, { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const balance = await this.queries.execute<GetBalanceQuery, Balance | null>(new GetBalanceQuery(memberIdParam(id), min));
-    if (!balance) throw apiError(404, 'not_found', `member ${id} is unknown`);
+  @Route('reader', "A member's balance", {
+    errors: [404],
+    description: 'From Redis, or Postgres when Redis is not ready or behind `minSequence`. Eventually consistent: pass a command\'s `sequence` as `minSequence` to read your own write.',
+  })
+  @ApiResponse({ status: 200, type: BalanceView })
+  async balance(@Param() { id }: MemberParams, @Query() q: BalanceQuery): Promise<Balance> {
+    const balance = await this.queries.execute<GetBalanceQuery, Balance | null>(new GetBalanceQuery(id, q.minSequence));
+    if (!balance) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
     return balance;
   }
 }

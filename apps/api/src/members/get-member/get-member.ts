@@ -1,11 +1,13 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@loyalty/config';
 import { getPostgresMember, getStatement, type MemberProfile, type StatementPage } from '@loyalty/read-models';
-import { RequiresRole } from '../../auth/api-key.guard';
 import { apiError } from '../../common/error.filter';
-import { intParam, memberIdParam } from '../../common/params';
+import { MemberParams, NoQuery, StatementQuery } from '../../common/request.dto';
+import { MemberView, StatementView } from '../../common/response.dto';
+import { Route } from '../../common/route.decorator';
 import { CONFIG, PG_POOL } from '../../infrastructure/tokens';
 
 export class GetMemberQuery {
@@ -31,27 +33,26 @@ export class GetStatementHandler implements IQueryHandler<GetStatementQuery, Sta
   }
 }
 
+@ApiTags('members')
 @Controller('v1/members')
 export class GetMemberController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get(':id')
-  @RequiresRole('reader')
-  async member(@Param('id') id: string): Promise<MemberProfile> {
-    const m = await this.queries.execute<GetMemberQuery, MemberProfile | null>(new GetMemberQuery(memberIdParam(id)));
-    if (!m) throw apiError(404, 'not_found', `member ${id} is unknown`);
+  @Route('reader', "A member's profile, tier and balance", { errors: [404] })
+  @ApiResponse({ status: 200, type: MemberView })
+  async member(@Param() { id }: MemberParams, @NoQuery() _q: object): Promise<MemberProfile> {
+    const m = await this.queries.execute<GetMemberQuery, MemberProfile | null>(new GetMemberQuery(id));
+    if (!m) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
     return m;
   }
 
   @Get(':id/statement')
-  @RequiresRole('reader')
-  statement(@Param('id') id: string, @Query('limit') limit?: string, @Query('before') before?: string): Promise<StatementPage> {
-    return this.queries.execute(
-      new GetStatementQuery(
-        memberIdParam(id),
-        intParam('limit', limit, { min: 1, max: 500, default: 50 })!,
-        intParam('before', before, { min: 1, max: Number.MAX_SAFE_INTEGER }),
-      ),
-    );
+  @Route('reader', "A member's ledger entries, newest first", {
+    description: 'Each entry has `pointsDelta` and `balanceAfter`; keyset pagination: pass `nextBefore` as `before` for the next page. An unknown member has no entries.',
+  })
+  @ApiResponse({ status: 200, type: StatementView })
+  statement(@Param() { id }: MemberParams, @Query() q: StatementQuery): Promise<StatementPage> {
+    return this.queries.execute(new GetStatementQuery(id, q.limit ?? 50, q.before));
   }
 }

@@ -1,12 +1,20 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { validatePurchaseMessage } from '@loyalty/domain';
+import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { LIMITS, validatePurchaseMessage } from '@loyalty/domain';
 import type { TopicNames } from '@loyalty/kafka';
-import { RequiresRole } from '../../auth/api-key.guard';
 import { apiError } from '../../common/error.filter';
+import { NoQuery, PurchaseBody } from '../../common/request.dto';
+import { PurchaseAccepted } from '../../common/response.dto';
+import { Route } from '../../common/route.decorator';
 import { KafkaPublisher } from '../../infrastructure/infrastructure.module';
 import { TOPICS } from '../../infrastructure/tokens';
 
-/** POST /v1/purchases: the same object as the inbound topic, validated by the same rules, 202 once on the topic. */
+/**
+ * POST /v1/purchases: the same object as the inbound topic, checked by the DTO (unknown
+ * fields refused over HTTP) and by the ingest's own validator (the same rules, so nothing
+ * accepted here is dead-lettered as invalid later), 202 once on the topic.
+ */
+@ApiTags('purchases')
 @Controller('v1/purchases')
 export class PublishPurchaseController {
   constructor(
@@ -16,18 +24,25 @@ export class PublishPurchaseController {
 
   @Post()
   @HttpCode(202)
-  @RequiresRole('writer')
-  async publish(@Body() body: unknown): Promise<{ accepted: true; kind: string; purchaseId: string; refundId?: string }> {
+  @Route('writer', 'Publish a purchase or refund to loyalty.purchases', {
+    errors: [413, 503],
+    description: 'The same object as the inbound topic (CONTRACT). 202 once it is on the topic; the ledger decides it asynchronously (a repeat is a no-op).',
+  })
+  @ApiBody({ type: PurchaseBody })
+  @ApiResponse({ status: 202, type: PurchaseAccepted })
+  async publish(@Body() body: PurchaseBody, @NoQuery() _q: object): Promise<PurchaseAccepted> {
     const verdict = validatePurchaseMessage(body);
-    if (!verdict.ok) throw apiError(400, verdict.reason, verdict.message, verdict.details);
+    if (!verdict.ok) throw apiError(400, 'invalid_request', verdict.message, verdict.details);
+    const value = JSON.stringify(body);
+    if (Buffer.byteLength(value) > LIMITS.messageMaxBytes) {
+      throw apiError(413, 'payload_too_large', `a purchase message is at most ${LIMITS.messageMaxBytes} bytes`);
+    }
     const { data } = verdict.command;
     const producer = await this.publisher.get().catch(() => {
       throw apiError(503, 'unavailable', 'the event broker is not reachable; retry later');
     });
-    await producer.send({
-      topic: this.topics.purchases,
-      acks: -1,
-      messages: [{ key: data.memberId, value: JSON.stringify(body) }],
+    await producer.send({ topic: this.topics.purchases, acks: -1, messages: [{ key: data.memberId, value }] }).catch(() => {
+      throw apiError(503, 'unavailable', 'the purchase could not be published; retry (a repeat is a no-op)');
     });
     return {
       accepted: true,

@@ -1,0 +1,48 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { NoQuery } from '../common/request.dto';
+import { Route } from '../common/route.decorator';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'loyalty_api_' });
+
+const requests = new Counter({
+  name: 'loyalty_api_http_requests_total',
+  help: 'HTTP requests by method, route pattern and status',
+  labelNames: ['method', 'route', 'status'],
+  registers: [registry],
+});
+const latency = new Histogram({
+  name: 'loyalty_api_http_request_duration_seconds',
+  help: 'HTTP request duration by method and route pattern',
+  labelNames: ['method', 'route'],
+  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+/** Counts every request by its route PATTERN (never the path: ids and keys stay out of labels). */
+export function metricsMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const end = latency.startTimer();
+  res.once('finish', () => {
+    const pattern = (req.route as { path?: string } | undefined)?.path;
+    const route = pattern ? `${req.baseUrl ?? ''}${pattern}` : res.statusCode === 404 ? 'unmatched' : 'other';
+    requests.inc({ method: req.method, route, status: String(res.statusCode) });
+    end({ method: req.method, route });
+  });
+  next();
+}
+
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  @Get()
+  @Route('public', 'Prometheus metrics')
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'Prometheus text format', schema: { type: 'string' } })
+  async metrics(@NoQuery() _q: object, @Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', registry.contentType);
+    res.send(await registry.metrics());
+  }
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Pool } from 'pg';
+import type Redis from 'ioredis';
+import type { Admin, Kafka } from 'kafkajs';
+import type { AppConfig } from '@loyalty/config';
+import { pipelineSources, stageLags, topicNames, type StageLag } from '@loyalty/kafka';
+import { readModelOffsets } from '@loyalty/read-models';
+import { apiError } from '../common/error.filter';
+import { CONFIG, KAFKA, PG_POOL, REDIS } from '../infrastructure/tokens';
+
+/** Committed offset, head and lag of every stage; one admin connection kept, answers reused for a second. */
+@Injectable()
+export class PipelineLag implements OnApplicationShutdown {
+  private admin?: Promise<Admin>;
+  private last?: { at: number; value: Promise<StageLag[]> };
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  async stages(maxAgeMs = 1000): Promise<StageLag[]> {
+    if (this.last && Date.now() - this.last.at < maxAgeMs) return this.last.value;
+    const value = this.measure();
+    this.last = { at: Date.now(), value };
+    value.catch(() => (this.last = undefined));
+    return value;
+  }
+
+  private async measure(): Promise<StageLag[]> {
+    try {
+      this.admin ??= (async () => {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        return admin;
+      })().catch((err) => {
+        this.admin = undefined;
+        throw err;
+      });
+      const admin = await this.admin;
+      const prefix = this.config.topics.prefix;
+      const stores = await readModelOffsets(this.pool, this.redis, {
+        schema: this.config.postgres.schema,
+        redisPrefix: this.config.redis.keyPrefix,
+        eventsTopic: topicNames(prefix).events,
+      });
+      return await stageLags(admin, pipelineSources(prefix, stores));
+    } catch {
+      throw apiError(503, 'unavailable', 'the pipeline offsets cannot be read right now; retry later');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+  }
+}
