@@ -10,6 +10,7 @@ import {
   compact,
   decide,
   evolve,
+  evolveAll,
   initialState,
   serializeState,
   validatePurchaseMessage,
@@ -27,7 +28,7 @@ function purchase(memberId: string, i: number, at: string): MemberCommand {
   };
 }
 
-function benchDecideEvolve(): number {
+function benchDecideEvolve(batch: boolean): number {
   // MEMBERS members, N purchases round-robin over ~30 days (10 each by default): the
   // ledger's steady state. Commands are built in chunks outside the timed region, so
   // the figure is decide + evolve (and the state map) only.
@@ -51,7 +52,8 @@ function benchDecideEvolve(): number {
       let s = states.get(id) as MemberState;
       const d = decide(c, s, DEFAULT_PROGRAMME);
       if (!d.ok) throw new Error(d.rejection.code);
-      for (const e of d.events) s = evolve(s, e);
+      if (batch) s = evolveAll(s, d.events);
+      else for (const e of d.events) s = evolve(s, e);
       events += d.events.length;
       states.set(id, s);
     }
@@ -60,7 +62,7 @@ function benchDecideEvolve(): number {
   const secs = Number(ns) / 1e9;
   const rate = N / secs;
   console.log(
-    `decide+evolve RecordPurchase: ${N} purchases (${events} events, ${MEMBERS} members, first purchase auto-enrols) in ${secs.toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} purchases/s`,
+    `decide+${batch ? 'evolveAll' : 'evolve (per event)'} RecordPurchase: ${N} purchases (${events} events, ${MEMBERS} members, first purchase auto-enrols) in ${secs.toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} purchases/s`,
   );
   return rate;
 }
@@ -98,6 +100,7 @@ function benchValidate(): void {
   console.log(`validatePurchaseMessage (Buffer, parse + validate): ${Math.round(n / secs).toLocaleString('en')} messages/s`);
 }
 
-benchDecideEvolve();
+benchDecideEvolve(true);
+benchDecideEvolve(false);
 benchSingleMemberYear();
 benchValidate();

@@ -123,19 +123,34 @@ class Out {
   expiresAt(): string {
     return secondsToIso(addMonthsSeconds(this.nowS, this.programme.expiryMonths));
   }
-  earn(points: number, cause: EarnCause, extra: Partial<PointsEarned['data']> = {}, programVersion = this.programme.version): void {
+  earn(points: number, cause: EarnCause, extra?: Partial<PointsEarned['data']>, programVersion = this.programme.version): void {
     if (points <= 0) return;
     const repaid = Math.min(this.debt, points);
     this.debt -= repaid;
-    const data: PointsEarned['data'] = {
-      points,
-      cause,
-      ...extra,
-      lotId: lotIdFor(this.nextSequence()),
-      expiresAt: this.expiresAt(),
-      programVersion,
-    };
-    this.events.push({ type: 'PointsEarned', data: repaid > 0 ? { ...data, repaid } : data });
+    const lotId = lotIdFor(this.nextSequence());
+    const expiresAt = this.expiresAt();
+    let data: PointsEarned['data'];
+    if (extra === undefined) {
+      data = repaid > 0 ? { points, cause, lotId, expiresAt, programVersion, repaid } : { points, cause, lotId, expiresAt, programVersion };
+    } else {
+      data = { points, cause, ...extra, lotId, expiresAt, programVersion };
+      if (repaid > 0) data = { ...data, repaid };
+    }
+    this.events.push({ type: 'PointsEarned', data });
+  }
+  /** earn(points, 'purchase', { purchaseId }) without the spread (the hot path). */
+  earnPurchase(points: number, purchaseId: string): void {
+    if (points <= 0) return;
+    const repaid = Math.min(this.debt, points);
+    this.debt -= repaid;
+    const lotId = lotIdFor(this.nextSequence());
+    const expiresAt = this.expiresAt();
+    const programVersion = this.programme.version;
+    const data: PointsEarned['data'] =
+      repaid > 0
+        ? { points, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion, repaid }
+        : { points, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion };
+    this.events.push({ type: 'PointsEarned', data });
   }
 }
 
@@ -165,8 +180,12 @@ function enrol(c: EnrolMember, s: MemberState, p: Programme, nowMs: number): Dec
 /** Sum of qualifying points whose instant lies in (end − window, end]. */
 export function qualifyingPoints(s: MemberState, p: Programme, endS: number): number {
   const from = endS - p.qualifyingWindowDays * DAY_S;
+  const qs = s.qualifying;
   let q = 0;
-  for (const e of s.qualifying) if (e.at > from && e.at <= endS) q += e.points;
+  for (let i = 0; i < qs.length; i++) {
+    const e = qs[i];
+    if (e.at > from && e.at <= endS) q += e.points;
+  }
   return q;
 }
 
@@ -214,10 +233,11 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   const tierIdx = tierIndexOf(p, tier);
   const base = mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits);
   const earned = mulDiv(base, p.tiers[tierIdx].multiplierBp, BP);
-  out.earn(earned, 'purchase', { purchaseId: d.purchaseId });
+  out.earnPurchase(earned, d.purchaseId);
   let qualifying = earned;
 
-  for (const promo of p.promotions) {
+  for (let pi = 0; pi < p.promotions.length; pi++) {
+    const promo = p.promotions[pi];
     if (occMs < promo.fromMs || occMs >= promo.toMs) continue;
     if (promo.channels !== undefined && (d.channel === undefined || !promo.channels.includes(d.channel))) continue;
     if (promo.minAmount !== undefined && d.amount < promo.minAmount) continue;

@@ -28,5 +28,8 @@ export function hash53(s: string): string {
 
 /** Lot ids are `L<sequence of the event that opened the lot>`, unique within a member's stream. */
 export function lotIdFor(sequence: number): string {
-  return `L${sequence}`;
+  return sequence < LOT_IDS.length ? LOT_IDS[sequence] : `L${sequence}`;
 }
+
+// The ids of the first lots of every stream, shared (not one string per member state).
+const LOT_IDS: readonly string[] = Array.from({ length: 4096 }, (_, i) => `L${i}`);

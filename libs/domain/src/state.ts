@@ -120,174 +120,343 @@ export function lotsBalance(s: MemberState): number {
 
 /** Applies one event. Accepts a bare event or its envelope (only type and data are read). */
 export function evolve(state: MemberState, e: MemberEvent | EventEnvelope): MemberState {
-  const event = e as MemberEvent;
-  const sequence = state.sequence + 1;
-  switch (event.type) {
-    case 'MemberEnrolled': {
-      const d = event.data;
-      return {
-        ...state,
-        sequence,
-        enrolled: true,
-        tier: d.tier,
-        birthdayMonth: d.birthday ? +d.birthday.slice(5, 7) : 0,
-        referredBy: d.referredBy ?? null,
-      };
+  const d = new Draft(state);
+  d.apply(e as MemberEvent);
+  return d.done();
+}
+
+/**
+ * Applies a command's events (bare or envelopes) in order: the same state as folding
+ * `evolve` over them, with one copy of the state (and of each list it changes) for the
+ * whole batch instead of one per event. The input state is never modified.
+ */
+export function evolveAll(state: MemberState, events: readonly (MemberEvent | EventEnvelope)[]): MemberState {
+  if (events.length === 0) return state;
+  const d = new Draft(state);
+  for (let i = 0; i < events.length; i++) d.apply(events[i] as MemberEvent);
+  return d.done();
+}
+
+/**
+ * A mutable working copy of a state, private to evolve/evolveAll. Lists are copied on
+ * their first change (the input state's lists are shared until then and never written),
+ * and records created by this batch are updated in place; records of the input state
+ * are replaced, never mutated.
+ */
+class Draft {
+  memberId: string;
+  enrolled: boolean;
+  sequence: number;
+  tier: string;
+  earned: number;
+  redeemed: number;
+  expired: number;
+  reversed: number;
+  adjusted: number;
+  debt: number;
+  lots: Lot[];
+  qualifying: QualifyingEntry[];
+  purchases: OpenPurchase[];
+  idempotency: IdempotencyRecord[];
+  birthdayMonth: number;
+  lastBirthdayYear: number;
+  referredBy: string | null;
+  referees: string[];
+  lastReviewAt: number;
+  purchaseCount: number;
+  // Which lists are this draft's own copies (writable).
+  private lotsOwn = false;
+  private qualifyingOwn = false;
+  private purchasesOwn = false;
+  private idempotencyOwn = false;
+  private refereesOwn = false;
+  /** Purchase records created by this draft (writable in place); rarely more than one. */
+  private fresh: OpenPurchase[] | null = null;
+
+  constructor(s: MemberState) {
+    this.memberId = s.memberId;
+    this.enrolled = s.enrolled;
+    this.sequence = s.sequence;
+    this.tier = s.tier;
+    this.earned = s.earned;
+    this.redeemed = s.redeemed;
+    this.expired = s.expired;
+    this.reversed = s.reversed;
+    this.adjusted = s.adjusted;
+    this.debt = s.debt;
+    this.lots = s.lots as Lot[];
+    this.qualifying = s.qualifying as QualifyingEntry[];
+    this.purchases = s.purchases as OpenPurchase[];
+    this.idempotency = s.idempotency as IdempotencyRecord[];
+    this.birthdayMonth = s.birthdayMonth;
+    this.lastBirthdayYear = s.lastBirthdayYear;
+    this.referredBy = s.referredBy;
+    this.referees = s.referees as string[];
+    this.lastReviewAt = s.lastReviewAt;
+    this.purchaseCount = s.purchaseCount;
+  }
+
+  /** The resulting state: a plain record with the same shape (and key order) as initialState's. */
+  done(): MemberState {
+    return {
+      memberId: this.memberId,
+      enrolled: this.enrolled,
+      sequence: this.sequence,
+      tier: this.tier,
+      earned: this.earned,
+      redeemed: this.redeemed,
+      expired: this.expired,
+      reversed: this.reversed,
+      adjusted: this.adjusted,
+      debt: this.debt,
+      lots: this.lots,
+      qualifying: this.qualifying,
+      purchases: this.purchases,
+      idempotency: this.idempotency,
+      birthdayMonth: this.birthdayMonth,
+      lastBirthdayYear: this.lastBirthdayYear,
+      referredBy: this.referredBy,
+      referees: this.referees,
+      lastReviewAt: this.lastReviewAt,
+      purchaseCount: this.purchaseCount,
+    };
+  }
+
+  private available(): number {
+    return this.earned - this.redeemed - this.expired - this.reversed + this.adjusted;
+  }
+
+  private ownPurchases(): OpenPurchase[] {
+    if (!this.purchasesOwn) {
+      this.purchases = this.purchases.slice();
+      this.purchasesOwn = true;
     }
-    case 'PurchaseMade': {
-      const d = event.data;
-      const p: OpenPurchase = {
-        id: d.purchaseId,
-        at: toSeconds(d.occurredAt),
-        amount: d.amount,
-        refunded: 0,
-        earned: 0,
-        reversed: 0,
-        programVersion: '',
-        sequence,
-        refundIds: EMPTY,
-      };
-      return { ...state, sequence, purchases: append(state.purchases, p), purchaseCount: state.purchaseCount + 1 };
+    return this.purchases;
+  }
+
+
+  /** A writable purchase record at index i (copied first unless this draft created it). */
+  private purchaseAt(i: number): Mutable<OpenPurchase> {
+    const purchases = this.ownPurchases();
+    const p = purchases[i];
+    if (this.fresh !== null && this.fresh.includes(p)) return p as Mutable<OpenPurchase>;
+    const copy: OpenPurchase = {
+      id: p.id,
+      at: p.at,
+      amount: p.amount,
+      refunded: p.refunded,
+      earned: p.earned,
+      reversed: p.reversed,
+      programVersion: p.programVersion,
+      sequence: p.sequence,
+      refundIds: p.refundIds,
+    };
+    purchases[i] = copy;
+    (this.fresh ??= []).push(copy);
+    return copy as Mutable<OpenPurchase>;
+  }
+
+  private addLot(id: string, remaining: number, expiresAt: number): void {
+    const lot: Lot = { id, remaining, expiresAt };
+    if (this.lotsOwn) this.lots.push(lot);
+    else {
+      this.lots = append(this.lots, lot);
+      this.lotsOwn = true;
     }
-    case 'PointsEarned': {
-      const d = event.data;
-      const repaid = d.repaid ?? 0;
-      const open = d.points - repaid;
-      let { purchases, qualifying, referees } = state;
-      let { lastBirthdayYear } = state;
-      if ((d.cause === 'purchase' || d.cause === 'promotion') && d.purchaseId !== undefined) {
-        const i = findPurchase(purchases, d.purchaseId);
-        if (i >= 0) {
-          const p = purchases[i];
-          purchases = replaceAt(purchases, i, { ...p, earned: p.earned + d.points, programVersion: d.programVersion });
-          qualifying = addQualifying(qualifying, p.at, d.points);
+  }
+
+  /** Removes taken points from lots; lots that reach zero are dropped. */
+  private takeLots(taken: readonly LotTaken[]): void {
+    if (taken.length === 0) return;
+    const lots = this.lots;
+    const out: Lot[] = [];
+    for (let i = 0; i < lots.length; i++) {
+      const l = lots[i];
+      let rem = l.remaining;
+      for (let j = 0; j < taken.length; j++) if (taken[j].lotId === l.id) rem -= taken[j].points;
+      if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
+    }
+    this.lots = out;
+    this.lotsOwn = true;
+  }
+
+  private addQualifying(at: number, points: number): void {
+    const q = this.qualifying;
+    for (let i = q.length - 1; i >= 0; i--) {
+      if (q[i].at === at) {
+        if (!this.qualifyingOwn) {
+          this.qualifying = q.slice();
+          this.qualifyingOwn = true;
         }
-      } else if (d.cause === 'birthday' && d.birthdayYear !== undefined) {
-        lastBirthdayYear = Math.max(lastBirthdayYear, d.birthdayYear);
-      } else if (d.cause === 'referral' && d.refereeId !== undefined) {
-        referees = append(referees, d.refereeId);
+        this.qualifying[i] = { at, points: q[i].points + points };
+        return;
       }
-      return {
-        ...state,
-        sequence,
-        earned: state.earned + d.points,
-        debt: state.debt - repaid,
-        lots: open > 0 ? append(state.lots, { id: d.lotId, remaining: open, expiresAt: toSeconds(d.expiresAt) }) : state.lots,
-        purchases,
-        qualifying,
-        referees,
-        lastBirthdayYear,
-      };
     }
-    case 'TierChanged': {
-      const d = event.data;
-      return {
-        ...state,
-        sequence,
-        tier: d.to,
-        lastReviewAt: d.reason === 'review' && d.asOf ? toSeconds(d.asOf) : state.lastReviewAt,
-      };
+    if (this.qualifyingOwn) q.push({ at, points });
+    else {
+      this.qualifying = append(q, { at, points });
+      this.qualifyingOwn = true;
     }
-    case 'RewardRedeemed': {
-      const d = event.data;
-      const next: MemberState = { ...state, sequence, redeemed: state.redeemed + d.points, lots: takeLots(state.lots, d.lots) };
-      if (d.idempotencyKey === undefined) return next;
-      return {
-        ...next,
-        idempotency: append(state.idempotency, {
-          key: d.idempotencyKey,
-          requestHash: d.requestHash ?? '',
-          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-          kind: 'redemption',
-          ref: d.redemptionId,
-          points: d.points,
-          available: available(next),
+  }
+
+  private remember(r: IdempotencyRecord): void {
+    if (this.idempotencyOwn) this.idempotency.push(r);
+    else {
+      this.idempotency = append(this.idempotency, r);
+      this.idempotencyOwn = true;
+    }
+  }
+
+  apply(event: MemberEvent): void {
+    const sequence = ++this.sequence;
+    switch (event.type) {
+      case 'MemberEnrolled': {
+        const d = event.data;
+        this.enrolled = true;
+        this.tier = d.tier;
+        this.birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
+        this.referredBy = d.referredBy ?? null;
+        return;
+      }
+      case 'PurchaseMade': {
+        const d = event.data;
+        const p: OpenPurchase = {
+          id: d.purchaseId,
+          at: toSeconds(d.occurredAt),
+          amount: d.amount,
+          refunded: 0,
+          earned: 0,
+          reversed: 0,
+          programVersion: '',
           sequence,
-        }),
-      };
-    }
-    case 'PurchaseRefunded': {
-      const d = event.data;
-      const i = findPurchase(state.purchases, d.purchaseId);
-      if (i < 0) return { ...state, sequence };
-      const p = state.purchases[i];
-      return {
-        ...state,
-        sequence,
-        purchases: replaceAt(state.purchases, i, { ...p, refunded: p.refunded + d.amount, refundIds: append(p.refundIds, d.refundId) }),
-      };
-    }
-    case 'PointsReversed': {
-      const d = event.data;
-      const taken = sumTaken(d.lots);
-      let { purchases, qualifying } = state;
-      const i = findPurchase(purchases, d.purchaseId);
-      if (i >= 0) {
-        const p = purchases[i];
-        purchases = replaceAt(purchases, i, { ...p, reversed: p.reversed + d.points });
-        qualifying = addQualifying(qualifying, p.at, -d.points);
+          refundIds: EMPTY,
+        };
+        if (this.purchasesOwn) this.purchases.push(p);
+        else {
+          this.purchases = append(this.purchases, p);
+          this.purchasesOwn = true;
+        }
+        (this.fresh ??= []).push(p);
+        this.purchaseCount++;
+        return;
       }
-      return {
-        ...state,
-        sequence,
-        reversed: state.reversed + d.points,
-        debt: state.debt + (d.points - taken),
-        lots: takeLots(state.lots, d.lots),
-        purchases,
-        qualifying,
-      };
-    }
-    case 'PointsExpired': {
-      const d = event.data;
-      return { ...state, sequence, expired: state.expired + d.points, lots: takeLots(state.lots, [d]) };
-    }
-    case 'PointsAdjusted': {
-      const d = event.data;
-      let next: MemberState;
-      if (d.points >= 0) {
+      case 'PointsEarned': {
+        const d = event.data;
         const repaid = d.repaid ?? 0;
         const open = d.points - repaid;
-        next = {
-          ...state,
-          sequence,
-          adjusted: state.adjusted + d.points,
-          debt: state.debt - repaid,
-          lots:
-            open > 0 && d.lotId !== undefined && d.expiresAt !== undefined
-              ? append(state.lots, { id: d.lotId, remaining: open, expiresAt: toSeconds(d.expiresAt) })
-              : state.lots,
-        };
-      } else {
-        const lots = d.lots ?? EMPTY;
-        next = {
-          ...state,
-          sequence,
-          adjusted: state.adjusted + d.points,
-          debt: state.debt + (-d.points - sumTaken(lots)),
-          lots: takeLots(state.lots, lots),
-        };
+        if ((d.cause === 'purchase' || d.cause === 'promotion') && d.purchaseId !== undefined) {
+          const i = findPurchase(this.purchases, d.purchaseId);
+          if (i >= 0) {
+            const p = this.purchaseAt(i);
+            p.earned += d.points;
+            p.programVersion = d.programVersion;
+            this.addQualifying(p.at, d.points);
+          }
+        } else if (d.cause === 'birthday' && d.birthdayYear !== undefined) {
+          this.lastBirthdayYear = Math.max(this.lastBirthdayYear, d.birthdayYear);
+        } else if (d.cause === 'referral' && d.refereeId !== undefined) {
+          if (this.refereesOwn) this.referees.push(d.refereeId);
+          else {
+            this.referees = append(this.referees, d.refereeId);
+            this.refereesOwn = true;
+          }
+        }
+        this.earned += d.points;
+        this.debt -= repaid;
+        if (open > 0) this.addLot(d.lotId, open, toSeconds(d.expiresAt));
+        return;
       }
-      if (d.idempotencyKey === undefined) return next;
-      return {
-        ...next,
-        idempotency: append(state.idempotency, {
-          key: d.idempotencyKey,
-          requestHash: d.requestHash ?? '',
-          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-          kind: 'adjustment',
-          ref: d.adjustmentId,
-          points: d.points,
-          available: available(next),
-          sequence,
-        }),
-      };
+      case 'TierChanged': {
+        const d = event.data;
+        this.tier = d.to;
+        if (d.reason === 'review' && d.asOf) this.lastReviewAt = toSeconds(d.asOf);
+        return;
+      }
+      case 'RewardRedeemed': {
+        const d = event.data;
+        this.redeemed += d.points;
+        this.takeLots(d.lots);
+        if (d.idempotencyKey !== undefined) {
+          this.remember({
+            key: d.idempotencyKey,
+            requestHash: d.requestHash ?? '',
+            at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+            kind: 'redemption',
+            ref: d.redemptionId,
+            points: d.points,
+            available: this.available(),
+            sequence,
+          });
+        }
+        return;
+      }
+      case 'PurchaseRefunded': {
+        const d = event.data;
+        const i = findPurchase(this.purchases, d.purchaseId);
+        if (i < 0) return;
+        const p = this.purchaseAt(i);
+        p.refunded += d.amount;
+        p.refundIds = append(p.refundIds, d.refundId);
+        return;
+      }
+      case 'PointsReversed': {
+        const d = event.data;
+        const taken = sumTaken(d.lots);
+        const i = findPurchase(this.purchases, d.purchaseId);
+        if (i >= 0) {
+          const p = this.purchaseAt(i);
+          p.reversed += d.points;
+          this.addQualifying(p.at, -d.points);
+        }
+        this.reversed += d.points;
+        this.debt += d.points - taken;
+        this.takeLots(d.lots);
+        return;
+      }
+      case 'PointsExpired': {
+        const d = event.data;
+        this.expired += d.points;
+        this.takeLots([d]);
+        return;
+      }
+      case 'PointsAdjusted': {
+        const d = event.data;
+        if (d.points >= 0) {
+          const repaid = d.repaid ?? 0;
+          const open = d.points - repaid;
+          this.adjusted += d.points;
+          this.debt -= repaid;
+          if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) this.addLot(d.lotId, open, toSeconds(d.expiresAt));
+        } else {
+          const lots = d.lots ?? EMPTY;
+          this.adjusted += d.points;
+          this.debt += -d.points - sumTaken(lots);
+          this.takeLots(lots);
+        }
+        if (d.idempotencyKey !== undefined) {
+          this.remember({
+            key: d.idempotencyKey,
+            requestHash: d.requestHash ?? '',
+            at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+            kind: 'adjustment',
+            ref: d.adjustmentId,
+            points: d.points,
+            available: this.available(),
+            sequence,
+          });
+        }
+        return;
+      }
+      case 'ReferralCompleted':
+        this.referredBy = null;
+        return;
+      default:
+        assertNever(event);
     }
-    case 'ReferralCompleted':
-      return { ...state, sequence, referredBy: null };
-    default:
-      return assertNever(event);
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled variant: ${JSON.stringify(x)}`);
@@ -298,39 +467,17 @@ export function findPurchase(purchases: readonly OpenPurchase[], purchaseId: str
   return -1;
 }
 
-function append<T>(xs: readonly T[], x: T): readonly T[] {
-  const out = xs.slice();
-  out.push(x);
-  return out;
-}
-
-function replaceAt<T>(xs: readonly T[], i: number, x: T): readonly T[] {
-  const out = xs.slice();
-  out[i] = x;
+/** A copy of xs with x appended, allocated at its exact size (slice + push would over-allocate). */
+function append<T>(xs: readonly T[], x: T): T[] {
+  const n = xs.length;
+  const out = new Array<T>(n + 1);
+  for (let i = 0; i < n; i++) out[i] = xs[i];
+  out[n] = x;
   return out;
 }
 
 function sumTaken(lots: readonly LotTaken[]): number {
   let s = 0;
-  for (const l of lots) s += l.points;
+  for (let i = 0; i < lots.length; i++) s += lots[i].points;
   return s;
-}
-
-/** Removes taken points from lots; lots that reach zero are dropped. */
-function takeLots(lots: readonly Lot[], taken: readonly LotTaken[]): readonly Lot[] {
-  if (taken.length === 0) return lots;
-  const out: Lot[] = [];
-  for (const l of lots) {
-    let rem = l.remaining;
-    for (const t of taken) if (t.lotId === l.id) rem -= t.points;
-    if (rem > 0) out.push(rem === l.remaining ? l : { ...l, remaining: rem });
-  }
-  return out;
-}
-
-function addQualifying(q: readonly QualifyingEntry[], at: number, points: number): readonly QualifyingEntry[] {
-  for (let i = q.length - 1; i >= 0; i--) {
-    if (q[i].at === at) return replaceAt(q, i, { at, points: q[i].points + points });
-  }
-  return append(q, { at, points });
 }

@@ -15,41 +15,104 @@ export const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 
-// A few recent parses: a command's instants are parsed again by evolve.
-const CACHE_SIZE = 8;
-const cacheKeys: string[] = new Array(CACHE_SIZE).fill('');
-const cacheVals: number[] = new Array(CACHE_SIZE).fill(NaN);
-let cacheNext = 0;
+// The last parse: a command's instants are parsed again by evolve, and the decider's
+// own instants (lot expiry) are remembered as they are formatted.
+let cacheKey = '';
+let cacheVal = NaN;
+let cacheKey2 = '';
+let cacheVal2 = NaN;
 
 /** Parses an ISO 8601 instant with offset to epoch ms; NaN when malformed or not a real calendar date. */
 export function parseInstant(iso: string): number {
-  for (let i = 0; i < CACHE_SIZE; i++) if (cacheKeys[i] === iso) return cacheVals[i];
+  if (iso === cacheKey) return cacheVal;
+  if (iso === cacheKey2) return cacheVal2;
   const v = parseInstantUncached(iso);
-  cacheKeys[cacheNext] = iso;
-  cacheVals[cacheNext] = v;
-  cacheNext = (cacheNext + 1) % CACHE_SIZE;
+  cacheKey2 = cacheKey;
+  cacheVal2 = cacheVal;
+  cacheKey = iso;
+  cacheVal = v;
   return v;
 }
 
+function remember(iso: string, ms: number): void {
+  cacheKey2 = cacheKey;
+  cacheVal2 = cacheVal;
+  cacheKey = iso;
+  cacheVal = ms;
+}
+
+/** Value of the two ASCII digits at i, or -1. */
+function digits2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The grammar of ISO_PARTS, read char by char (no regex, no allocation):
+ * YYYY-MM-DDTHH:MM[:SS[.f{1,9}]](Z|±HH:MM).
+ */
 function parseInstantUncached(iso: string): number {
-  const m = ISO_PARTS.exec(iso);
-  if (m === null) return NaN;
-  const year = +m[1];
-  const month = +m[2];
-  const day = +m[3];
-  const hour = +m[4];
-  const minute = +m[5];
-  const second = m[6] === undefined ? 0 : +m[6];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
-  const ms = m[7] === undefined ? 0 : +(m[7] + '00').slice(0, 3);
-  let offsetMin = 0;
-  if (m[8] === undefined) {
-    const oh = +m[10];
-    const om = +m[11];
-    if (oh > 23 || om > 59) return NaN;
-    offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  const n = iso.length;
+  if (n < 17) return NaN;
+  const y1 = digits2(iso, 0);
+  const y2 = digits2(iso, 2);
+  if (y1 < 0 || y2 < 0) return NaN;
+  const year = y1 * 100 + y2;
+  if (iso.charCodeAt(4) !== 45 /* - */ || iso.charCodeAt(7) !== 45 || iso.charCodeAt(10) !== 84 /* T */ || iso.charCodeAt(13) !== 58 /* : */) return NaN;
+  const month = digits2(iso, 5);
+  const day = digits2(iso, 8);
+  const hour = digits2(iso, 11);
+  const minute = digits2(iso, 14);
+  if (month < 0 || day < 0 || hour < 0 || minute < 0) return NaN;
+  let i = 16;
+  let second = 0;
+  let ms = 0;
+  if (iso.charCodeAt(i) === 58 /* : */) {
+    second = digits2(iso, i + 1);
+    if (second < 0) return NaN;
+    i += 3;
+    if (iso.charCodeAt(i) === 46 /* . */) {
+      i++;
+      const from = i;
+      while (i < n && i - from < 10) {
+        const c = iso.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        if (i - from < 3) ms = ms * 10 + c;
+        i++;
+      }
+      const len = i - from;
+      if (len < 1 || len > 9) return NaN;
+      if (len === 1) ms *= 100;
+      else if (len === 2) ms *= 10;
+    }
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  let offsetMin = 0;
+  const z = iso.charCodeAt(i);
+  if (z === 90 /* Z */) {
+    if (i + 1 !== n) return NaN;
+  } else if (z === 43 /* + */ || z === 45 /* - */) {
+    if (i + 6 !== n || iso.charCodeAt(i + 3) !== 58) return NaN;
+    const oh = digits2(iso, i + 1);
+    const om = digits2(iso, i + 4);
+    if (oh < 0 || om < 0) return NaN;
+    if (oh > 23 || om > 59) return NaN;
+    offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+  } else return NaN;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
+  // Date.UTC reads years 0..99 as 1900..1999: keep that reading for those.
+  const base = year < 100 ? Date.UTC(year, month - 1, day, hour, minute, second, ms) : daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+  return base - offsetMin * 60_000;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 export function isIsoDate(s: string): boolean {
@@ -80,11 +143,43 @@ export function toSeconds(iso: string): number {
 
 let lastIsoS = NaN;
 let lastIso = '';
+/** The ISO form `YYYY-MM-DDTHH:MM:SS.000Z` of epoch seconds (as Date#toISOString writes it). */
 export function secondsToIso(s: number): string {
   if (s === lastIsoS) return lastIso;
-  lastIso = new Date(s * 1000).toISOString();
+  const days = Math.floor(s / DAY_S);
+  const sod = s - days * DAY_S;
+  const { y, m, d } = civilFromDays(days);
+  if (y < 0 || y > 9999 || !Number.isInteger(s)) {
+    lastIso = new Date(s * 1000).toISOString();
+  } else {
+    const hh = Math.floor(sod / 3600);
+    const mm = Math.floor((sod - hh * 3600) / 60);
+    const ss = sod - hh * 3600 - mm * 60;
+    lastIso = `${pad4(y)}-${pad2(m)}-${pad2(d)}T${pad2(hh)}:${pad2(mm)}:${pad2(ss)}.000Z`;
+    if (y >= 100) remember(lastIso, s * 1000); // parseInstant reads years 0..99 as 19xx
+  }
   lastIsoS = s;
   return lastIso;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+function pad4(n: number): string {
+  return n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`;
+}
+
+/** Proleptic Gregorian date of a day number since 1970-01-01 (H. Hinnant's civil_from_days). */
+export function civilFromDays(days: number): { y: number; m: number; d: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
 }
 
 /** Adds calendar months in UTC, clamping the day (2024-02-29 + 12 months = 2025-02-28). */
@@ -105,7 +200,7 @@ export function addMonthsSeconds(s: number, months: number): number {
   const ty = Math.floor(total / 12);
   const tm = total - ty * 12 + 1;
   const td = Math.min(d, daysInMonth(ty, tm));
-  return Date.UTC(ty, tm - 1, td) / 1000 + secOfDay;
+  return (ty >= 100 ? daysFromCivil(ty, tm, td) * DAY_S : Date.UTC(ty, tm - 1, td) / 1000) + secOfDay;
 }
 
 /** UTC calendar year and month (1-12) of an instant, in the offset it was given in. */
