@@ -1,17 +1,22 @@
-// Compact JSON for the member state (the ledger stores it in the compacted topic
+// The member state as a compact string (the ledger stores it in the compacted topic
 // loyalty.member-state, keyed by memberId).
 //
-// Layout: a positional array, format version first. Lists are flattened; instants
+// Format 2 (written): see serializeState below. Format 1 (still read, and written for a
+// state format 2 cannot hold, e.g. a non-integer or a lot id not of the form L<n>) is
+// compact JSON: a positional array, format version first. Lists are flattened; instants
 // are epoch seconds, delta-encoded within each list; lot ids `L<n>` are stored as
 // the delta of n; programme versions of open purchases are interned.
 
+import { lotIdFor } from './ids';
 import { IdempotencyRecord, Lot, MemberState, OpenPurchase, QualifyingEntry, initialState } from './state';
 
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
+const JSON_FORMAT = 1;
 
 type Cell = string | number | Cell[];
 
-export function serializeState(s: MemberState): string {
+/** Format 1: compact JSON. */
+export function serializeStateJson(s: MemberState): string {
   const lots: Cell[] = [];
   let prevSeq = 0;
   let prevAt = 0;
@@ -46,7 +51,7 @@ export function serializeState(s: MemberState): string {
   }
   const idem: Cell[] = s.idempotency.map((r) => [r.key, r.requestHash, r.at, r.kind === 'redemption' ? 0 : 1, r.ref, r.points, r.available, r.sequence]);
   const out: Cell[] = [
-    STATE_FORMAT,
+    JSON_FORMAT,
     s.memberId,
     s.sequence,
     s.enrolled ? 1 : 0,
@@ -74,9 +79,14 @@ export function serializeState(s: MemberState): string {
 
 export class StateFormatError extends Error {}
 
-export function deserializeState(json: string): MemberState {
+export function deserializeState(raw: string): MemberState {
+  if (raw.charCodeAt(0) === 50 /* 2 */) return new Reader(raw).state();
+  return deserializeJson(raw);
+}
+
+function deserializeJson(json: string): MemberState {
   const a = JSON.parse(json) as unknown[];
-  if (!Array.isArray(a) || a[0] !== STATE_FORMAT) throw new StateFormatError(`unknown member state format ${Array.isArray(a) ? String(a[0]) : typeof a}`);
+  if (!Array.isArray(a) || a[0] !== JSON_FORMAT) throw new StateFormatError(`unknown member state format ${Array.isArray(a) ? String(a[0]) : typeof a}`);
   const lotsRaw = a[16] as Cell[];
   const lots: Lot[] = [];
   let prevSeq = 0;
@@ -149,4 +159,365 @@ export function deserializeState(json: string): MemberState {
     idempotency,
     referees: a[21] as string[],
   };
+}
+
+// ---- Format 2 ------------------------------------------------------------------
+//
+// One ASCII string, `2` first, then fields in a fixed order; no JSON, no escaping.
+// - A scalar is a varint over the 64 characters of DIGITS: 5 bits per character, low
+//   bits first; a character from the upper half means more follow. Signed values
+//   are zigzag-encoded (2|v| + sign).
+// - A string is its length (varint) and its characters, as they are.
+// - A list of n records is stored by columns. A numeric column is one width
+//   character w (0-9) and then n values of exactly w base-64 characters (w = 0 when all
+//   are 0: refunded, reversed …). Instants and sequences are delta-encoded within the
+//   list (first value absolute, then differences), all in whole epoch seconds, exact:
+//   expiry and the windows are decided to the second, so no precision is dropped.
+// - Purchase ids are front-coded (length of the prefix shared with the previous id,
+//   then the rest): the full ids stay, since refunds and de-duplication need them
+//   exactly. Lot ids `L<n>` are stored as n. Programme versions are interned.
+// A state with anything else (a number that is not a safe integer below 2^52, a lot
+// id of another form) is written in format 1 instead; both are read.
+
+const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) VALUE[DIGITS.charCodeAt(i)] = i;
+const LIMIT = 2 ** 52;
+const LOT_ID = /^L([1-9]\d{0,14})$/;
+
+class Unencodable extends Error {}
+
+class Writer {
+  out = '2';
+
+  u(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v >= LIMIT) throw new Unencodable();
+    let out = '';
+    while (v >= 32) {
+      const low = v % 32;
+      out += DIGITS[32 + low];
+      v = (v - low) / 32;
+    }
+    this.out += out + DIGITS[v];
+  }
+
+  s(v: number): void {
+    if (!Number.isInteger(v) || v >= LIMIT || v <= -LIMIT) throw new Unencodable();
+    this.u(v < 0 ? -2 * v - 1 : 2 * v);
+  }
+
+  str(v: string): void {
+    this.u(v.length);
+    this.out += v;
+  }
+
+  /** A column of non-negative integers, fixed width. */
+  col(vs: readonly number[]): void {
+    let max = 0;
+    for (let i = 0; i < vs.length; i++) {
+      const v = vs[i];
+      if (!Number.isInteger(v) || v < 0 || v >= LIMIT) throw new Unencodable();
+      if (v > max) max = v;
+    }
+    let w = 0;
+    for (let m = max; m > 0; m = Math.floor(m / 64)) w++;
+    let out = DIGITS[w];
+    for (let i = 0; i < vs.length; i++) {
+      let v = vs[i];
+      let chunk = '';
+      for (let k = 0; k < w; k++) {
+        const low = v % 64;
+        chunk = DIGITS[low] + chunk;
+        v = (v - low) / 64;
+      }
+      out += chunk;
+    }
+    this.out += out;
+  }
+
+  /** A column of signed integers (zigzag). */
+  scol(vs: readonly number[]): void {
+    const z = new Array<number>(vs.length);
+    for (let i = 0; i < vs.length; i++) {
+      const v = vs[i];
+      if (!Number.isInteger(v) || v >= LIMIT / 2 || v <= -LIMIT / 2) throw new Unencodable();
+      z[i] = v < 0 ? -2 * v - 1 : 2 * v;
+    }
+    this.col(z);
+  }
+
+  /** First value absolute (signed scalar), then the differences as a signed column. */
+  deltas(vs: readonly number[]): void {
+    if (vs.length === 0) return;
+    this.s(vs[0]);
+    const d = new Array<number>(vs.length - 1);
+    for (let i = 1; i < vs.length; i++) d[i - 1] = vs[i] - vs[i - 1];
+    this.scol(d);
+  }
+}
+
+class Reader {
+  i = 1;
+  constructor(private readonly raw: string) {}
+
+  private digit(): number {
+    const c = this.raw.charCodeAt(this.i++);
+    const v = c < 128 ? VALUE[c] : -1;
+    if (v < 0) throw new StateFormatError(`bad member state at ${this.i - 1}`);
+    return v;
+  }
+
+  u(): number {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      const d = this.digit();
+      if (d < 32) return v + d * scale;
+      v += (d - 32) * scale;
+      scale *= 32;
+    }
+  }
+
+  s(): number {
+    const z = this.u();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  str(): string {
+    const n = this.u();
+    const from = this.i;
+    this.i += n;
+    if (this.i > this.raw.length) throw new StateFormatError('truncated member state');
+    return this.raw.slice(from, this.i);
+  }
+
+  col(n: number): number[] {
+    const w = this.digit();
+    const out = new Array<number>(n);
+    for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let k = 0; k < w; k++) v = v * 64 + this.digit();
+      out[j] = v;
+    }
+    return out;
+  }
+
+  scol(n: number): number[] {
+    const z = this.col(n);
+    for (let j = 0; j < n; j++) z[j] = z[j] % 2 === 0 ? z[j] / 2 : -(z[j] + 1) / 2;
+    return z;
+  }
+
+  deltas(n: number): number[] {
+    if (n === 0) return [];
+    const first = this.s();
+    const d = this.scol(n - 1);
+    const out = new Array<number>(n);
+    out[0] = first;
+    for (let j = 1; j < n; j++) out[j] = out[j - 1] + d[j - 1];
+    return out;
+  }
+
+  state(): MemberState {
+    const memberId = this.str();
+    const sequence = this.u();
+    const enrolled = this.u() === 1;
+    const tier = this.str();
+    const earned = this.u();
+    const redeemed = this.u();
+    const expired = this.u();
+    const reversed = this.u();
+    const adjusted = this.s();
+    const debt = this.s();
+    const birthdayMonth = this.u();
+    const lastBirthdayYear = this.u();
+    const referredBy = this.u() === 1 ? this.str() : null;
+    const lastReviewAt = this.u();
+    const purchaseCount = this.u();
+
+    const nl = this.u();
+    const lotSeq = this.deltas(nl);
+    const lotRem = this.col(nl);
+    const lotExp = this.deltas(nl);
+    const lots: Lot[] = new Array(nl);
+    for (let j = 0; j < nl; j++) lots[j] = { id: lotIdFor(lotSeq[j]), remaining: lotRem[j], expiresAt: lotExp[j] };
+
+    const nq = this.u();
+    const qAt = this.deltas(nq);
+    const qPts = this.scol(nq);
+    const qualifying: QualifyingEntry[] = new Array(nq);
+    for (let j = 0; j < nq; j++) qualifying[j] = { at: qAt[j], points: qPts[j] };
+
+    const np = this.u();
+    const ids: string[] = new Array(np);
+    let prev = '';
+    for (let j = 0; j < np; j++) {
+      const shared = this.u();
+      prev = prev.slice(0, shared) + this.str();
+      ids[j] = prev;
+    }
+    const pAt = this.deltas(np);
+    const amount = this.col(np);
+    const refunded = this.col(np);
+    const pEarned = this.col(np);
+    const pReversed = this.col(np);
+    const versions: string[] = new Array(this.u());
+    for (let j = 0; j < versions.length; j++) versions[j] = this.str();
+    const version = this.col(np);
+    const pSeq = this.deltas(np);
+    const nRefunds = this.col(np);
+    const purchases: OpenPurchase[] = new Array(np);
+    for (let j = 0; j < np; j++) {
+      const refundIds: string[] = new Array(nRefunds[j]);
+      for (let k = 0; k < refundIds.length; k++) refundIds[k] = this.str();
+      purchases[j] = {
+        id: ids[j],
+        at: pAt[j],
+        amount: amount[j],
+        refunded: refunded[j],
+        earned: pEarned[j],
+        reversed: pReversed[j],
+        programVersion: versions[version[j]],
+        sequence: pSeq[j],
+        refundIds,
+      };
+    }
+
+    const ni = this.u();
+    const idempotency: IdempotencyRecord[] = new Array(ni);
+    for (let j = 0; j < ni; j++) {
+      idempotency[j] = {
+        key: this.str(),
+        requestHash: this.str(),
+        at: this.s(),
+        kind: this.u() === 0 ? 'redemption' : 'adjustment',
+        ref: this.str(),
+        points: this.s(),
+        available: this.s(),
+        sequence: this.u(),
+      };
+    }
+    const referees: string[] = new Array(this.u());
+    for (let j = 0; j < referees.length; j++) referees[j] = this.str();
+    if (this.i !== this.raw.length) throw new StateFormatError('trailing data in member state');
+    return {
+      ...initialState(memberId),
+      sequence,
+      enrolled,
+      tier,
+      earned,
+      redeemed,
+      expired,
+      reversed,
+      adjusted,
+      debt,
+      birthdayMonth,
+      lastBirthdayYear,
+      referredBy,
+      lastReviewAt,
+      purchaseCount,
+      lots,
+      qualifying,
+      purchases,
+      idempotency,
+      referees,
+    };
+  }
+}
+
+/** The member state as a compact string (format 2; format 1 JSON when format 2 cannot hold it). */
+export function serializeState(s: MemberState): string {
+  try {
+    return serializeCompact(s);
+  } catch (e) {
+    if (e instanceof Unencodable) return serializeStateJson(s);
+    throw e;
+  }
+}
+
+function serializeCompact(s: MemberState): string {
+  const w = new Writer();
+  w.str(s.memberId);
+  w.u(s.sequence);
+  w.u(s.enrolled ? 1 : 0);
+  w.str(s.tier);
+  w.u(s.earned);
+  w.u(s.redeemed);
+  w.u(s.expired);
+  w.u(s.reversed);
+  w.s(s.adjusted);
+  w.s(s.debt);
+  w.u(s.birthdayMonth);
+  w.u(s.lastBirthdayYear);
+  if (s.referredBy === null) w.u(0);
+  else {
+    w.u(1);
+    w.str(s.referredBy);
+  }
+  w.u(s.lastReviewAt);
+  w.u(s.purchaseCount);
+
+  const lots = s.lots;
+  w.u(lots.length);
+  const lotSeq = new Array<number>(lots.length);
+  for (let j = 0; j < lots.length; j++) {
+    const m = LOT_ID.exec(lots[j].id);
+    if (m === null) throw new Unencodable();
+    lotSeq[j] = +m[1];
+  }
+  w.deltas(lotSeq);
+  w.col(lots.map((l) => l.remaining));
+  w.deltas(lots.map((l) => l.expiresAt));
+
+  const q = s.qualifying;
+  w.u(q.length);
+  w.deltas(q.map((e) => e.at));
+  w.scol(q.map((e) => e.points));
+
+  const ps = s.purchases;
+  w.u(ps.length);
+  let prev = '';
+  for (const p of ps) {
+    const id = p.id;
+    const max = Math.min(prev.length, id.length);
+    let shared = 0;
+    while (shared < max && prev.charCodeAt(shared) === id.charCodeAt(shared)) shared++;
+    // never split a surrogate pair
+    if (shared > 0 && shared < id.length && (id.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared--;
+    w.u(shared);
+    w.str(id.slice(shared));
+    prev = id;
+  }
+  w.deltas(ps.map((p) => p.at));
+  w.col(ps.map((p) => p.amount));
+  w.col(ps.map((p) => p.refunded));
+  w.col(ps.map((p) => p.earned));
+  w.col(ps.map((p) => p.reversed));
+  const versions: string[] = [];
+  const version = ps.map((p) => {
+    let v = versions.indexOf(p.programVersion);
+    if (v < 0) v = versions.push(p.programVersion) - 1;
+    return v;
+  });
+  w.u(versions.length);
+  for (const v of versions) w.str(v);
+  w.col(version);
+  w.deltas(ps.map((p) => p.sequence));
+  w.col(ps.map((p) => p.refundIds.length));
+  for (const p of ps) for (const r of p.refundIds) w.str(r);
+
+  w.u(s.idempotency.length);
+  for (const r of s.idempotency) {
+    w.str(r.key);
+    w.str(r.requestHash);
+    w.s(r.at);
+    w.u(r.kind === 'redemption' ? 0 : 1);
+    w.str(r.ref);
+    w.s(r.points);
+    w.s(r.available);
+    w.u(r.sequence);
+  }
+  w.u(s.referees.length);
+  for (const r of s.referees) w.str(r);
+  return w.out;
 }
