@@ -4,6 +4,7 @@ import { migrateCommand } from './migrate.command';
 import { lagCommand } from './lag.command';
 import { keysCommand } from './keys.command';
 import { verifyCommand } from './verify.command';
+import { replayCommand } from './replay.command';
 
 export interface CommandContext {
   config: AppConfig;
@@ -22,6 +23,7 @@ export const commands: Record<string, OpsCommand> = {
   lag: lagCommand,
   keys: keysCommand,
   verify: verifyCommand,
+  replay: replayCommand,
 };
 
 export function usage(): string {
