@@ -148,7 +148,7 @@ describe('state serialisation', () => {
     }
     expect(deserializeState(serializeState(s))).toEqual(s);
     const json = serializeState(compact(s, DEFAULT_PROGRAMME, '2025-12-29T17:00:00Z'));
-    expect(json.length).toBeLessThan(2048);
+    expect(json.length).toBeLessThan(1024);
   });
 });
 

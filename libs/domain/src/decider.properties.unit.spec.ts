@@ -12,6 +12,7 @@ import {
   decide,
   deserializeState,
   evolve,
+  evolveAll,
   fromEnvelope,
   initialState,
   loadProgramme,
@@ -180,6 +181,9 @@ function run(commands: readonly MemberCommand[], programme: Programme, checks = 
       continue;
     }
     const envs = toEnvelopes(M, state.sequence + 1, d.events, envelopeMetaFor(c));
+    const before = state;
+    const snapshot = checks ? JSON.stringify(before) : '';
+    const batch = evolveAll(before, envs);
     for (const env of envs) {
       expect(env.sequence).toBe(state.sequence + 1); // no gaps
       state = evolve(state, env);
@@ -191,6 +195,9 @@ function run(commands: readonly MemberCommand[], programme: Programme, checks = 
         if (env.type === 'RewardRedeemed') expect(available(state)).toBeGreaterThanOrEqual(0);
       }
     }
+    // the batch path gives the same state, and neither path touches the state it was given
+    expect(batch).toEqual(state);
+    if (checks) expect(JSON.stringify(before)).toBe(snapshot);
     events.push(...d.events);
     perCommand.push(d.events);
   }
