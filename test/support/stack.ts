@@ -2,6 +2,7 @@
 // by its own topic prefix, database and Redis key prefix (the servers are shared).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -89,13 +90,20 @@ export async function createStack(opts: { partitions?: number } = {}): Promise<S
     });
     children.add(child);
     const output: string[] = [];
+    // Every app's log is kept under .run/logs for post-mortems.
+    fs.mkdirSync(path.join(ROOT, '.run', 'logs'), { recursive: true });
+    const logFile = fs.createWriteStream(path.join(ROOT, '.run', 'logs', `${id}-${app}-${child.pid}.log`));
     const keep = (b: Buffer) => {
+      logFile.write(b);
       output.push(b.toString());
       if (output.length > 200) output.shift();
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    child.once('exit', () => children.delete(child));
+    child.once('exit', () => {
+      children.delete(child);
+      logFile.end();
+    });
     const ready = app === 'api' ? /api listening/ : app === 'ledger' ? /ledger running/ : /projector running/;
     const deadline = Date.now() + 60000;
     while (!ready.test(output.join(''))) {

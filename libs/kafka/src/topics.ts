@@ -31,15 +31,17 @@ export function topicSpecs(prefix: string, partitions: number, replicationFactor
     replicationFactor,
     configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
   });
+  // A ledger transaction carries one record batch per output partition; leave it room.
+  const big = { 'max.message.bytes': String(8 * 1024 * 1024) };
   return [
     spec(t.purchases, { 'retention.ms': String(30 * DAY_MS) }),
-    spec(t.purchasesDlq, { 'retention.ms': '-1' }),
-    spec(t.commands, { 'retention.ms': String(30 * DAY_MS) }),
+    spec(t.purchasesDlq, { 'retention.ms': '-1', ...big }),
+    spec(t.commands, { 'retention.ms': String(30 * DAY_MS), ...big }),
     // The ledger of record: kept forever.
-    spec(t.events, { 'retention.ms': '-1', 'retention.bytes': '-1' }),
+    spec(t.events, { 'retention.ms': '-1', 'retention.bytes': '-1', ...big }),
     // One record per member, the latest state: a changelog, compacted.
-    spec(t.memberState, { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000', 'segment.ms': String(DAY_MS) }),
-    spec(t.commandResults, { 'retention.ms': String(DAY_MS) }),
+    spec(t.memberState, { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000', 'segment.ms': String(DAY_MS), ...big }),
+    spec(t.commandResults, { 'retention.ms': String(DAY_MS), ...big }),
   ];
 }
 

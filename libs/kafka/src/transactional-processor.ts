@@ -16,6 +16,8 @@ export interface TransactionalProcessorOptions {
   /** transactionalId = `${transactionalIdPrefix}-${inputTopic}-${partition}` */
   transactionalIdPrefix: string;
   partitionsConsumedConcurrently?: number;
+  /** At most this many input messages per transaction (bounds the size of each output record batch). Default 500. */
+  maxMessagesPerTransaction?: number;
   /** Called once for newly owned partitions, after their producers fenced any zombie. */
   onPartitionsOwned?: (partitions: number[], heartbeat: () => Promise<void>) => Promise<void>;
   /** Called when partitions are lost (revoked or failed): drop what is held for them. */
@@ -30,6 +32,15 @@ export interface TransactionalProcessorOptions {
  * input partition (kafkajs has no KIP-447, so fencing rests on the transactionalId),
  * one transaction per batch holding the outputs and the consumed offsets.
  */
+/** Marks a failed batch as retriable, so kafkajs re-fetches and, past its retries, restarts the consumer. */
+class BatchFailedError extends Error {
+  readonly retriable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchFailedError';
+  }
+}
+
 export class TransactionalProcessor {
   private consumer?: Consumer;
   private readonly producers = new Map<number, Producer>();
@@ -56,13 +67,22 @@ export class TransactionalProcessor {
       const lost = [...this.owned].filter((p) => !assigned.has(p));
       if (lost.length) this.ownership = this.ownership.then(() => this.release(lost, 'revoked'));
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
+    const consumer = this.consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
         groupId,
         error: e.payload.error?.message,
+        restartedByKafkajs: e.payload.restart,
       });
       const all = [...this.owned];
       this.ownership = this.ownership.then(() => this.release(all, 'crash'));
+      // kafkajs gives up on errors it deems non-retriable: start a fresh consumer ourselves.
+      if (!e.payload.restart && !this.stopping) {
+        setTimeout(() => {
+          if (this.stopping || this.consumer !== consumer) return;
+          this.start().catch((err) => this.o.logger.error('consumer restart failed', { groupId, error: (err as Error).message }));
+        }, 2000).unref();
+      }
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: inputTopic, fromBeginning: true });
@@ -79,14 +99,28 @@ export class TransactionalProcessor {
     const partition = batch.partition;
     await this.ownership;
     if (!this.owned.has(partition)) await this.own(partition, heartbeat);
-    if (batch.isEmpty()) {
-      resolveOffset(batch.lastOffset());
-      return;
-    }
     const started = Date.now();
-    const producer = this.producers.get(partition)!;
-    const output = await this.o.processBatch(partition, batch.messages);
-    const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+    const max = this.o.maxMessagesPerTransaction ?? 500;
+    let outputs = 0;
+    for (let i = 0; i < batch.messages.length; i += max) {
+      if (!isRunning() || this.stopping) return;
+      const chunk = batch.messages.slice(i, i + max);
+      const last = i + max >= batch.messages.length;
+      // The last chunk commits past any transaction markers that end the fetched batch.
+      const lastOffset = last ? batch.lastOffset() : chunk[chunk.length - 1].offset;
+      outputs += await this.commitChunk(partition, chunk, lastOffset);
+      resolveOffset(lastOffset);
+      await heartbeat();
+    }
+    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset() });
+  }
+
+  /** One transaction: the chunk's outputs and the input offset past it. Returns the number of outputs. */
+  private async commitChunk(partition: number, messages: KafkaMessage[], lastOffset: string): Promise<number> {
+    const producer = this.producers.get(partition);
+    if (!producer) throw new BatchFailedError(`partition ${partition} is no longer owned`);
+    const output = await this.o.processBatch(partition, messages);
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
     const tx = await producer.transaction();
     try {
       const outputs = output.topicMessages.filter((t) => t.messages.length > 0);
@@ -105,12 +139,10 @@ export class TransactionalProcessor {
       // A failed or fenced producer cannot be trusted again (kafkajs #1355): rebuild it, and
       // reload the partition's state, since an ambiguous commit may have gone through.
       await this.release([partition], 'failed');
-      throw err;
+      throw new BatchFailedError(`transaction on partition ${partition} failed: ${(err as Error).message}`);
     }
     output.onCommitted?.();
-    resolveOffset(batch.lastOffset());
-    const count = output.topicMessages.reduce((n, t) => n + t.messages.length, 0);
-    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs: count, ms: Date.now() - started, lastOffset: batch.lastOffset() });
+    return output.topicMessages.reduce((n, t) => n + t.messages.length, 0);
   }
 
   /** Fence any zombie writer of this partition first, then let the owner restore its state. */

@@ -1,0 +1,92 @@
+// Two ledger processes share the partitions; one is killed with SIGKILL in the middle of
+// a stream of purchases. After the rebalance every purchase is counted exactly once.
+import { Kafka, logLevel } from 'kafkajs';
+import type { EventEnvelope } from '@loyalty/domain';
+import { readPartitionsToEnd } from '@loyalty/kafka';
+import { generateTraffic } from '../../scripts/traffic/generator';
+import { createStack, eventually, type Stack } from '../support/stack';
+
+const PURCHASES = Number(process.env.TEST_CRASH_PURCHASES ?? 100_000);
+const PARTITIONS = 6;
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await createStack({ partitions: PARTITIONS });
+});
+
+afterAll(async () => {
+  await stack?.teardown();
+});
+
+async function readAll(kafka: Kafka, topic: string): Promise<EventEnvelope[]> {
+  const out: EventEnvelope[] = [];
+  await readPartitionsToEnd({
+    kafka,
+    topic,
+    partitions: [...Array(PARTITIONS).keys()],
+    onBatch: (_p, messages) => {
+      for (const m of messages) out.push(JSON.parse(m.value!.toString()));
+    },
+  });
+  return out;
+}
+
+async function committedLedgerOffsets(): Promise<number> {
+  const admin = stack.kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: `${stack.env.TOPIC_PREFIX}ledger`, topics: [stack.topics.commands] });
+    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+it(`given two ledgers, when one is SIGKILLed mid-stream of ${PURCHASES} purchases, then each purchase is counted exactly once`, async () => {
+  const first = await stack.start('ledger', { LOG_LEVEL: 'info' });
+  await stack.start('ledger', { LOG_LEVEL: 'info' });
+
+  // The input, with duplicates and refunds, on member keys (so each member's order is kept).
+  const input = [...generateTraffic({ seed: 7, purchases: PURCHASES, members: 5_000, malformedPerMille: 0, start: new Date(Date.now() - 30 * 86_400_000), spreadMinutes: 29 * 24 * 60 })];
+  const producer = new Kafka({ clientId: stack.id, brokers: stack.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const sending = (async () => {
+    for (let i = 0; i < input.length; i += 2_000) {
+      await producer.send({ topic: stack.topics.purchases, messages: input.slice(i, i + 2_000).map(({ key, value }) => ({ key, value })) });
+    }
+  })();
+
+  // Kill one ledger once it is visibly in the middle of the stream.
+  await eventually(committedLedgerOffsets, (n) => n > PURCHASES / 5, 120_000);
+  first.kill('SIGKILL');
+  await sending;
+  await producer.disconnect();
+
+  const expectedCommands = input.length; // every message is valid and becomes one command
+  const done = await eventually(committedLedgerOffsets, (n) => n >= expectedCommands, 240_000);
+  expect(done).toBeGreaterThanOrEqual(expectedCommands);
+
+  const events = await readAll(stack.kafka, stack.topics.events);
+  const purchaseMade = new Map<string, number>();
+  const bySequence = new Map<string, number[]>();
+  for (const e of events) {
+    if (e.type === 'PurchaseMade') {
+      const id = (e.data as { purchaseId: string }).purchaseId;
+      purchaseMade.set(id, (purchaseMade.get(id) ?? 0) + 1);
+    }
+    const seqs = bySequence.get(e.memberId) ?? [];
+    seqs.push(e.sequence);
+    bySequence.set(e.memberId, seqs);
+  }
+  const purchaseIds = new Set(input.filter((m) => m.kind === 'purchase').map((m) => JSON.parse(m.value).purchaseId as string));
+  expect(purchaseMade.size).toBe(purchaseIds.size);
+  expect([...purchaseMade.values()].every((n) => n === 1)).toBe(true);
+  // Per member: sequences 1..n in order, no gap and no repeat.
+  for (const [memberId, seqs] of bySequence) {
+    const ok = seqs.every((s, i) => s === i + 1);
+    if (!ok) throw new Error(`member ${memberId} has sequences ${seqs.slice(0, 20).join(',')}…`);
+  }
+  // Refunds: each refundId reversed at most once.
+  const refunds = events.filter((e) => e.type === 'PurchaseRefunded').map((e) => (e.data as { refundId: string }).refundId);
+  expect(new Set(refunds).size).toBe(refunds.length);
+}, 600_000);
