@@ -2,7 +2,7 @@
 // purchases are flowing: it compares at the stores' own offsets), and names the member,
 // field, expected and stored values of a tampered row, exiting non-zero.
 import { createStack, type Stack } from '../support/stack';
-import { publishTraffic, runOps, waitCaughtUp } from './support';
+import { publishTraffic, runOps, sleep, waitCaughtUp } from './support';
 
 let stack: Stack;
 
@@ -44,5 +44,27 @@ describe('loyalty verify', () => {
     expect(redisLine?.split(/\s+/).slice(1)).toEqual(['tier', expect.any(String), '=', 'Bogus']);
     // Repair, so later suites in this file start clean.
     await stack.pool.query(`UPDATE ${stack.schema}.member_balances SET available = available - 7 WHERE member_id = $1`, [a.member_id]);
+  });
+
+  it('given a moment captured from the live read model, when replayed --until that moment, then the snapshot equals it', async () => {
+    await waitCaughtUp(stack);
+    const cols = `member_id, available, lifetime_earned, lifetime_redeemed, lifetime_expired, lifetime_reversed, lifetime_adjusted, tier,
+      purchase_count, refund_count, redemption_count, spend, first_purchase_at, last_purchase_at, sequence, enrolled_at, referrals`;
+    const captured = (await stack.pool.query(`SELECT ${cols} FROM ${stack.schema}.member_balances ORDER BY member_id`)).rows;
+    const until = new Date().toISOString();
+    await sleep(1200);
+    await publishTraffic(stack, { purchases: 1000, members: 400, seed: 9 });
+    await waitCaughtUp(stack);
+    const r = await runOps(stack, ['replay', '--until', until]);
+    expect(r.code).toBe(0);
+    const name = `snapshot_${until.replace(/\D/g, '').slice(0, 12)}`;
+    expect(r.stdout).toContain(`snapshot ${name}`);
+    const snap = (await stack.pool.query(`SELECT ${cols} FROM ${name}.member_balances ORDER BY member_id`)).rows;
+    expect(snap.length).toBeGreaterThan(0);
+    expect(snap).toEqual(captured);
+    const live = (await stack.pool.query(`SELECT count(*)::int AS n FROM ${stack.schema}.member_balances`)).rows[0].n;
+    expect(live).toBeGreaterThan(snap.length); // the later members are not in the snapshot
+    const again = await runOps(stack, ['replay', '--until', until]);
+    expect(again.stdout).toMatch(/already exists/);
   });
 });
