@@ -11,11 +11,25 @@ function flatten(errors: ValidationError[], parent = ''): Array<{ field: string;
 
 /** Nesting deeper than any DTO needs is refused before class-transformer walks it (no stack overflows). */
 const MAX_DEPTH = 8;
-function tooDeep(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth >= MAX_DEPTH) return true;
-  for (const v of Object.values(value as object)) if (tooDeep(v, depth + 1)) return true;
-  return false;
+/** Keys class-transformer skips silently (so whitelisting never sees them): refused outright. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first problem of a raw value that the DTO rules cannot see, or undefined. */
+function inspect(value: unknown, where: string, depth = 0): { field: string; problem: string } | undefined {
+  if (typeof value === 'string') {
+    // Postgres text cannot hold NUL: an id with one would be accepted here and break a projection later.
+    return value.includes('\u0000') ? { field: where, problem: `${where} must not contain NUL characters` } : undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DEPTH) return { field: where, problem: `the request is nested deeper than ${MAX_DEPTH} levels` };
+  for (const key of Object.keys(value)) {
+    const field = (where ? `${where}.${key}` : key).slice(0, 200);
+    if (RESERVED_KEYS.has(key)) return { field, problem: `property ${key} should not exist` };
+    if (key.includes('\u0000')) return { field: field.replace(/\u0000/g, '\\0'), problem: 'property names must not contain NUL characters' };
+    const found = inspect((value as Record<string, unknown>)[key], field, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -29,7 +43,10 @@ class ApiValidationPipe extends ValidationPipe {
       if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw apiError(400, 'invalid_request', 'the request body must be a JSON object (Content-Type: application/json)');
       }
-      if (tooDeep(value)) throw apiError(400, 'invalid_request', `the request body is nested deeper than ${MAX_DEPTH} levels`);
+    }
+    if (metadata.type === 'body' || metadata.type === 'param' || metadata.type === 'query') {
+      const found = inspect(value, '');
+      if (found) throw apiError(400, 'invalid_request', found.problem, { fields: [{ field: found.field, problems: [found.problem] }] });
     }
     return super.transform(value, metadata);
   }
