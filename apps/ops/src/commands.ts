@@ -5,6 +5,8 @@ import { lagCommand } from './lag.command';
 import { keysCommand } from './keys.command';
 import { verifyCommand } from './verify.command';
 import { replayCommand } from './replay.command';
+import { dlqCommand } from './dlq.command';
+import { rebuildLedgerStateCommand } from './rebuild-ledger-state.command';
 
 export interface CommandContext {
   config: AppConfig;
@@ -24,6 +26,8 @@ export const commands: Record<string, OpsCommand> = {
   keys: keysCommand,
   verify: verifyCommand,
   replay: replayCommand,
+  dlq: dlqCommand,
+  'rebuild-ledger-state': rebuildLedgerStateCommand,
 };
 
 export function usage(): string {
