@@ -65,20 +65,24 @@
 
   function drawDaily(rows) {
     chart('chart-daily', {
-      type: 'line',
+      type: 'bar',
       data: {
         labels: rows.map((r) => r.day),
         datasets: [
-          { label: 'Issued', data: rows.map((r) => r.pointsIssued), borderColor: COLORS[0], backgroundColor: COLORS[0], tension: 0.2, pointRadius: 0 },
-          { label: 'Redeemed', data: rows.map((r) => r.pointsRedeemed), borderColor: COLORS[1], backgroundColor: COLORS[1], tension: 0.2, pointRadius: 0 },
-          { label: 'Expired', data: rows.map((r) => r.pointsExpired), borderColor: COLORS[2], backgroundColor: COLORS[2], tension: 0.2, pointRadius: 0 },
+          { label: 'Issued', data: rows.map((r) => r.pointsIssued), backgroundColor: COLORS[0] },
+          { label: 'Redeemed', data: rows.map((r) => r.pointsRedeemed), backgroundColor: COLORS[1] },
+          { label: 'Expired', data: rows.map((r) => r.pointsExpired), backgroundColor: COLORS[2] },
         ],
       },
       options: { interaction: { mode: 'index', intersect: false }, scales: { y: { beginAtZero: true, title: { display: true, text: 'points' } }, x: { ticks: { maxTicksLimit: 12 } } } },
     });
   }
 
-  function drawTiers(rows) {
+  const TIER_ORDER = ['Member', 'Silver', 'Gold', 'Platinum'];
+  const tierRank = (t) => (TIER_ORDER.indexOf(t) + 1 || TIER_ORDER.length + 1);
+
+  function drawTiers(unordered) {
+    const rows = unordered.slice().sort((a, b) => tierRank(a.tier) - tierRank(b.tier) || String(a.tier).localeCompare(String(b.tier)));
     chart('chart-tiers', {
       type: 'bar',
       data: {
@@ -101,7 +105,7 @@
           data: c.months.map((m) => Math.round(m.retention * 1000) / 10),
           borderColor: COLORS[i % COLORS.length],
           backgroundColor: COLORS[i % COLORS.length],
-          pointRadius: 2,
+          pointRadius: 4,
         })),
       },
       options: { scales: { y: { beginAtZero: true, max: 100, title: { display: true, text: '% purchasing' } } } },
@@ -116,6 +120,26 @@
     });
   }
 
+  function drawSegments(s) {
+    chart('chart-segments', {
+      type: 'bar',
+      data: {
+        labels: s.segments.map((x) => x.segment),
+        datasets: [
+          { label: 'Members', data: s.segments.map((x) => x.members), backgroundColor: COLORS[5], yAxisID: 'y' },
+          { label: 'Revenue share %', data: s.segments.map((x) => Math.round(x.revenueShare * 1000) / 10), backgroundColor: COLORS[3], yAxisID: 'share' },
+        ],
+      },
+      options: {
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'members' } },
+          share: { position: 'right', beginAtZero: true, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: '% of revenue' } },
+        },
+      },
+    });
+    $('top20').textContent = `top 20 % of purchasers: ${Math.round(s.top20.share * 100)} % of revenue`;
+  }
+
   function drawLag(f) {
     chart('chart-lag', {
       type: 'bar',
@@ -123,7 +147,7 @@
         labels: f.stages.map((s) => `${s.stage} (${s.status})`),
         datasets: [{ label: 'Lag (messages)', data: f.stages.map((s) => s.lag), backgroundColor: f.stages.map((s) => (s.lag > 0 ? COLORS[2] : COLORS[1])) }],
       },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, suggestedMax: 10, ticks: { precision: 0 } } } },
+      options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, suggestedMax: 10, ticks: { precision: 0 } } } },
     });
   }
 
@@ -142,6 +166,7 @@
       points: api(`/v1/leaderboards/points?period=${encodeURIComponent(period)}&limit=10`),
       spend: api(`/v1/leaderboards/spend?period=${encodeURIComponent(period)}&limit=10`),
       freshness: api('/v1/analytics/freshness'),
+      segments: api('/v1/analytics/segments'),
     };
     const names = Object.keys(parts);
     const settled = await Promise.allSettled(Object.values(parts));
@@ -155,6 +180,7 @@
     if (got.points) drawBoard('chart-board-points', got.points, 'Points', COLORS[0]);
     if (got.spend) drawBoard('chart-board-spend', got.spend, 'Spend (minor units)', COLORS[4]);
     if (got.freshness) drawLag(got.freshness);
+    if (got.segments) drawSegments(got.segments);
     drawSummary(got.summary, got.freshness);
     state.lastRefresh = new Date();
     const denied = errors.find((e) => e.status === 401 || e.status === 403);
