@@ -17,6 +17,10 @@ trap cleanup EXIT
 export KAFKAJS_NO_PARTITIONER_WARNING=1
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 status=0
+# The dashboard's browser test needs Debian's chromium: install it when missing (root with apt only).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed; the dashboard test fails on CI" >&2
+fi
 npx jest --ci --runInBand --json --outputFile="$RUN_DIR/jest-results.json" "$@" || status=$?
 
 # A closing line any CI can read: "N passed, N failed, N skipped".
