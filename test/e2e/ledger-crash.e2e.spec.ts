@@ -31,18 +31,13 @@ async function readAll(kafka: Kafka, topic: string): Promise<EventEnvelope[]> {
   return out;
 }
 
-async function committedLedgerOffsets(): Promise<number> {
-  const admin = stack.kafka.admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId: `${stack.env.TOPIC_PREFIX}ledger`, topics: [stack.topics.commands] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 it(`given two ledgers, when one is SIGKILLed mid-stream of ${PURCHASES} purchases, then each purchase is counted exactly once`, async () => {
+  const outcomes = new Set<string>();
+  const results = stack.kafka.consumer({ groupId: `${stack.id}-results` });
+  await results.connect();
+  await results.subscribe({ topic: stack.topics.commandResults, fromBeginning: true });
+  await results.run({ eachBatch: async ({ batch }) => batch.messages.forEach((m) => outcomes.add(JSON.parse(m.value!.toString()).commandId)) });
+
   const first = await stack.start('ledger', { LOG_LEVEL: 'info' });
   await stack.start('ledger', { LOG_LEVEL: 'info' });
 
@@ -57,14 +52,16 @@ it(`given two ledgers, when one is SIGKILLed mid-stream of ${PURCHASES} purchase
   })();
 
   // Kill one ledger once it is visibly in the middle of the stream.
-  await eventually(committedLedgerOffsets, (n) => n > PURCHASES / 5, 120_000);
+  await eventually(async () => outcomes.size, (n) => n > PURCHASES / 5, 120_000);
   first.kill('SIGKILL');
   await sending;
   await producer.disconnect();
 
-  const expectedCommands = input.length; // every message is valid and becomes one command
-  const done = await eventually(committedLedgerOffsets, (n) => n >= expectedCommands, 240_000);
-  expect(done).toBeGreaterThanOrEqual(expectedCommands);
+  // Every message is valid and becomes one command with one outcome: wait for them all.
+  const expectedCommands = new Set(input.map((m) => { const v = JSON.parse(m.value); return v.kind === 'refund' ? `refund:${v.refundId}` : `purchase:${v.purchaseId}`; })).size;
+  const done = await eventually(async () => outcomes.size, (n) => n >= expectedCommands, 300_000);
+  await results.disconnect();
+  expect(done).toBe(expectedCommands);
 
   const events = await readAll(stack.kafka, stack.topics.events);
   const purchaseMade = new Map<string, number>();
