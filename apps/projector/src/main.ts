@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (config.projector.stores.includes('redis')) {
     const redis = new Redis(config.redis.url, redisOptions(config));
     await withStartupRetry('redis', logger, () => redis.connect());
-    stores.push(redisStore(redis, { prefix: config.redis.keyPrefix }));
+    stores.push(redisStore(redis, { basePrefix: config.redis.keyPrefix }));
     closers.push(async () => void redis.disconnect());
   }
 

@@ -15,6 +15,8 @@ export interface ProjectionStore {
   loadOffsets(): Promise<Map<number, string>>;
   /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
   applyBatch(partition: number, events: ProjectedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
+  /** True when the store now writes elsewhere (a replay swapped it): offsets must be reloaded. */
+  retargeted?(): Promise<boolean>;
 }
 
 export interface ProjectorOptions {
@@ -36,6 +38,7 @@ export class Projector {
   private offsets = new Map<number, string>();
   /** Partitions sought to offset 0 whose next batch starts the partition. */
   private readonly fromStart = new Set<number>();
+  private assigned: number[] = [];
 
   constructor(private readonly o: ProjectorOptions) {}
 
@@ -46,11 +49,8 @@ export class Projector {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Synchronous on purpose: the seeks are registered before the first fetch.
-      for (const partition of e.payload.memberAssignment[topic] ?? []) {
-        const offset = this.offsets.get(partition) ?? '0';
-        if (offset === '0') this.fromStart.add(partition);
-        consumer.seek({ topic, partition, offset });
-      }
+      this.assigned = e.payload.memberAssignment[topic] ?? [];
+      this.seekAssigned();
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -59,6 +59,12 @@ export class Projector {
       autoCommitInterval: 1000,
       eachBatch: async ({ batch, isStale, isRunning }) => {
         if (!isRunning() || isStale() || batch.isEmpty()) return;
+        if (store.retargeted && (await store.retargeted())) {
+          this.o.logger.info('store retargeted by a replay: continuing from its offsets', { store: store.name });
+          this.offsets = await store.loadOffsets();
+          this.seekAssigned();
+          return;
+        }
         const started = Date.now();
         const events = batch.messages.map(toProjected);
         const result = await store.applyBatch(batch.partition, events, { fromBeginning: this.fromStart.delete(batch.partition), endOffset: batch.lastOffset() });
@@ -73,6 +79,14 @@ export class Projector {
         this.o.onBatch?.({ store: store.name, partition: batch.partition, events: events.length, ms: Date.now() - started, lag: Number(batch.offsetLag()) });
       },
     });
+  }
+
+  private seekAssigned(): void {
+    for (const partition of this.assigned) {
+      const offset = this.offsets.get(partition) ?? '0';
+      if (offset === '0') this.fromStart.add(partition);
+      this.consumer!.seek({ topic: this.o.topic, partition, offset });
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { createLogger, loadConfigOrExit, pgPoolConfig, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
 import { createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
+import { ActiveRedisPrefix } from './active-redis-prefix';
 import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './tokens';
 
 /** The one idempotent producer of the API; connected lazily so a broker that is down does not stop start-up. */
@@ -66,8 +67,9 @@ class Connections implements OnApplicationShutdown {
       useFactory: (c: AppConfig) => new Redis(c.redis.url, redisOptions(c)),
     },
     KafkaPublisher,
+    ActiveRedisPrefix,
     Connections,
   ],
-  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PROGRAMME, PG_POOL, REDIS, KafkaPublisher],
+  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PROGRAMME, PG_POOL, REDIS, KafkaPublisher, ActiveRedisPrefix],
 })
 export class InfrastructureModule {}

@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type Redis from 'ioredis';
-import type { AppConfig } from '@loyalty/config';
 import { getLeaderboard, getLeaderboardRank, type LeaderboardEntry } from '@loyalty/read-models';
-import { CONFIG, REDIS } from '../infrastructure/tokens';
+import { ActiveRedisPrefix } from '../infrastructure/active-redis-prefix';
+import { REDIS } from '../infrastructure/tokens';
 
 export class GetLeaderboardQuery {
   constructor(readonly board: string, readonly period: string, readonly limit: number) {}
@@ -14,16 +14,16 @@ export class GetLeaderboardRankQuery {
 
 @QueryHandler(GetLeaderboardQuery)
 export class GetLeaderboardHandler implements IQueryHandler<GetLeaderboardQuery, LeaderboardEntry[]> {
-  constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(CONFIG) private readonly config: AppConfig) {}
-  execute(q: GetLeaderboardQuery) {
-    return getLeaderboard(this.redis, { prefix: this.config.redis.keyPrefix, board: q.board, period: q.period, limit: q.limit });
+  constructor(@Inject(REDIS) private readonly redis: Redis, private readonly prefix: ActiveRedisPrefix) {}
+  async execute(q: GetLeaderboardQuery) {
+    return getLeaderboard(this.redis, { prefix: await this.prefix.get(), board: q.board, period: q.period, limit: q.limit });
   }
 }
 
 @QueryHandler(GetLeaderboardRankQuery)
 export class GetLeaderboardRankHandler implements IQueryHandler<GetLeaderboardRankQuery, LeaderboardEntry | null> {
-  constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(CONFIG) private readonly config: AppConfig) {}
-  execute(q: GetLeaderboardRankQuery) {
-    return getLeaderboardRank(this.redis, { prefix: this.config.redis.keyPrefix, board: q.board, period: q.period, memberId: q.memberId });
+  constructor(@Inject(REDIS) private readonly redis: Redis, private readonly prefix: ActiveRedisPrefix) {}
+  async execute(q: GetLeaderboardRankQuery) {
+    return getLeaderboardRank(this.redis, { prefix: await this.prefix.get(), board: q.board, period: q.period, memberId: q.memberId });
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '@loyalty/config';
 import {
   compact,
   envelopeMetaFor,
-  evolve,
+  evolveAll,
   toEnvelopes,
   type Decision,
   type MemberCommand,
@@ -124,10 +124,8 @@ export class LedgerProcessor {
       let after = state;
       if (decision.ok && decision.events.length > 0) {
         const envelopes = toEnvelopes(memberId, state.sequence + 1, decision.events, envelopeMetaFor(command));
-        for (const e of envelopes) {
-          after = evolve(after, e);
-          events.push(eventMessage(e));
-        }
+        after = evolveAll(state, envelopes);
+        for (const e of envelopes) events.push(eventMessage(e));
         touched.set(memberId, after);
         for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
       }

@@ -3,16 +3,18 @@ import { POSTGRES_PROJECTION } from '../postgres/postgres.projection';
 import { getPostgresOffsets } from '../postgres/queries';
 import type { Queryable } from '../postgres/sql';
 import { getRedisOffsets } from '../redis/queries';
+import { activeRedisPrefix } from '../replay/redis-pointer';
 
 /** The next offset each read-model store will apply, per partition of the events topic. */
 export async function readModelOffsets(
   pg: Queryable,
   redis: Redis,
+  /** redisPrefix is the base prefix; the live one is found through its pointer. */
   q: { schema: string; redisPrefix: string; eventsTopic: string },
 ): Promise<{ postgres: Map<number, string>; redis: Map<number, string> }> {
   const [p, r] = await Promise.all([
     getPostgresOffsets(pg, { schema: q.schema, projection: POSTGRES_PROJECTION.name, topic: q.eventsTopic }),
-    getRedisOffsets(redis, { prefix: q.redisPrefix }),
+    activeRedisPrefix(redis, q.redisPrefix).then((prefix) => getRedisOffsets(redis, { prefix })),
   ]);
   return {
     postgres: new Map(p.map((o) => [o.partition, o.nextOffset])),

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { AppConfig } from '@loyalty/config';
 import { getPostgresBalance, getRedisBalance, RedisProjectionNotReadyError, type Balance } from '@loyalty/read-models';
+import { ActiveRedisPrefix } from '../../infrastructure/active-redis-prefix';
 import { CONFIG, PG_POOL, REDIS } from '../../infrastructure/tokens';
 import { GetBalanceQuery } from './get-balance.query';
 
@@ -15,6 +16,7 @@ export class GetBalanceHandler implements IQueryHandler<GetBalanceQuery, Balance
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly redisPrefix: ActiveRedisPrefix,
   ) {}
 
   async execute({ memberId, minSequence }: GetBalanceQuery): Promise<Balance | null> {
@@ -29,7 +31,7 @@ export class GetBalanceHandler implements IQueryHandler<GetBalanceQuery, Balance
   /** Redis first; Postgres when Redis lost its data or is behind what was asked for. */
   private async read(memberId: string, minSequence?: number): Promise<Balance | null> {
     try {
-      const fromRedis = await getRedisBalance(this.redis, { prefix: this.config.redis.keyPrefix, memberId });
+      const fromRedis = await getRedisBalance(this.redis, { prefix: await this.redisPrefix.get(), memberId });
       if (fromRedis && (!minSequence || fromRedis.sequence >= minSequence)) return fromRedis;
     } catch (err) {
       if (!(err instanceof RedisProjectionNotReadyError)) throw err;
