@@ -98,6 +98,16 @@ describe('API keys and roles', () => {
     expect(documented.map(([m, p, r]) => `${m} ${p} ${r}`).sort()).toEqual(ROUTES.map(([m, p, r]) => `${m} ${p} ${r}`).sort());
     expect(doc.components.securitySchemes['api-key']).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.ErrorBody.required).toEqual(expect.arrayContaining(['error', 'message']));
+    // Every operation documents its success and error answers with schemas.
+    for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const op of Object.values(ops)) {
+        expect([p, Object.keys(op.responses).some((s) => s.startsWith('2'))]).toEqual([p, true]);
+        if (op['x-required-role'] !== 'public') expect([p, op.security]).toEqual([p, [{ 'api-key': [] }]]);
+      }
+    }
+    const ui = await fetch(`${stack.apiUrl}/docs`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toMatch(/text\/html/);
   });
 
   it.each(ROUTES)('%s %s (role %s): no key 401, unknown key 401, a role that may not 403, a role that may passes', async (method, route, role) => {
