@@ -45,7 +45,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function createStack(opts: { partitions?: number } = {}): Promise<Stack> {
+export async function createStack(opts: { partitions?: number; brokers?: string } = {}): Promise<Stack> {
+  const brokers = opts.brokers ?? BROKERS;
   const id = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const prefix = `${id}.`;
   const database = `loyalty_${id}`;
@@ -56,7 +57,7 @@ export async function createStack(opts: { partitions?: number } = {}): Promise<S
   const apiKey = randomBytes(16).toString('hex');
   const partitions = opts.partitions ?? 3;
   const env: Record<string, string> = {
-    KAFKA_BROKERS: BROKERS,
+    KAFKA_BROKERS: brokers,
     TOPIC_PREFIX: prefix,
     TOPIC_PARTITIONS: String(partitions),
     DATABASE_URL: databaseUrl,
@@ -71,7 +72,7 @@ export async function createStack(opts: { partitions?: number } = {}): Promise<S
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
 
-  const kafka = new Kafka({ clientId: id, brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: id, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topicSpecs(prefix, partitions));

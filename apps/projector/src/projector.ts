@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { upcast, type EventEnvelope } from '@loyalty/domain';
+import { watchLiveness, withTimeout } from '@loyalty/kafka';
 
 /** One event of one partition, upcast to the current shape. */
 export interface ProjectedEvent {
@@ -39,6 +40,8 @@ export class Projector {
   /** Partitions sought to offset 0 whose next batch starts the partition. */
   private readonly fromStart = new Set<number>();
   private assigned: number[] = [];
+  private unwatch?: () => void;
+  private stopping = false;
 
   constructor(private readonly o: ProjectorOptions) {}
 
@@ -47,6 +50,18 @@ export class Projector {
     this.offsets = await store.loadOffsets();
     const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 50 });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.o.logger.error('projector consumer crashed', { store: store.name, error: e.payload.error?.message, restartedByKafkajs: e.payload.restart });
+      if (!e.payload.restart) void this.replace(consumer, 'crash');
+    });
+    this.unwatch?.();
+    this.unwatch = watchLiveness(consumer, {
+      stallMs: 60000,
+      onStall: (silentMs) => {
+        this.o.logger.error('projector consumer shows no sign of life; replacing it', { store: store.name, silentMs });
+        void this.replace(consumer, 'stalled');
+      },
+    });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Synchronous on purpose: the seeks are registered before the first fetch.
       this.assigned = e.payload.memberAssignment[topic] ?? [];
@@ -58,7 +73,7 @@ export class Projector {
       autoCommit: true,
       autoCommitInterval: 1000,
       eachBatch: async ({ batch, isStale, isRunning }) => {
-        if (!isRunning() || isStale() || batch.isEmpty()) return;
+        if (consumer !== this.consumer || !isRunning() || isStale() || batch.isEmpty()) return;
         if (store.retargeted && (await store.retargeted())) {
           this.o.logger.info('store retargeted by a replay: continuing from its offsets', { store: store.name });
           this.offsets = await store.loadOffsets();
@@ -89,8 +104,27 @@ export class Projector {
     }
   }
 
+  /** Drops a crashed or hung consumer and starts a new one from the store's own offsets. */
+  private async replace(old: Consumer, why: string): Promise<void> {
+    if (this.stopping || this.consumer !== old) return;
+    this.consumer = undefined;
+    await withTimeout('consumer disconnect', 5000, old.disconnect()).catch(() => undefined);
+    for (let delay = 1000; !this.stopping; delay = Math.min(delay * 2, 30000)) {
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        await this.start();
+        this.o.logger.info('projector consumer replaced', { store: this.o.store.name, why });
+        return;
+      } catch (err) {
+        this.o.logger.warn('projector restart failed, retrying', { store: this.o.store.name, error: (err as Error).message });
+      }
+    }
+  }
+
   async stop(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    this.stopping = true;
+    this.unwatch?.();
+    await withTimeout('consumer disconnect', 15000, this.consumer?.disconnect() ?? Promise.resolve()).catch(() => undefined);
   }
 }
 

@@ -5,3 +5,4 @@ export * from './topics';
 export * from './transactional-processor';
 export * from './lag';
 export * from './commands-wire';
+export * from './liveness';

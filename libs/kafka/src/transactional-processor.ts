@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
+import { watchLiveness, withTimeout } from './liveness';
 
 /** What one input batch of one partition turns into, committed atomically with its input offsets. */
 export interface BatchOutput {
@@ -23,6 +24,8 @@ export interface TransactionalProcessorOptions {
   /** Called when partitions are lost (revoked or failed): drop what is held for them. */
   onPartitionsReleased?: (partitions: number[]) => void;
   processBatch: (partition: number, messages: KafkaMessage[]) => Promise<BatchOutput>;
+  /** A consumer silent (no fetch, batch or heartbeat) this long is replaced. Default 60 s. */
+  stallMs?: number;
   /** Observability hook: one call per committed batch. */
   onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number; lastOffset: string }) => void;
 }
@@ -32,6 +35,9 @@ export interface TransactionalProcessorOptions {
  * input partition (kafkajs has no KIP-447, so fencing rests on the transactionalId),
  * one transaction per batch holding the outputs and the consumed offsets.
  */
+/** Past this, a transactional call is treated as failed (kafkajs can hang after a broker restart). */
+const TX_TIMEOUT_MS = 30000;
+
 /** Marks a failed batch as retriable, so kafkajs re-fetches and, past its retries, restarts the consumer. */
 class BatchFailedError extends Error {
   readonly retriable = true;
@@ -47,12 +53,13 @@ export class TransactionalProcessor {
   private readonly owned = new Set<number>();
   private ownership = Promise.resolve();
   private stopping = false;
+  private unwatch?: () => void;
 
   constructor(private readonly o: TransactionalProcessorOptions) {}
 
   async start(): Promise<void> {
     const { kafka, groupId, inputTopic } = this.o;
-    this.consumer = kafka.consumer({
+    const consumer = kafka.consumer({
       groupId,
       readUncommitted: false,
       sessionTimeout: 30000,
@@ -62,12 +69,12 @@ export class TransactionalProcessor {
       maxWaitTimeInMs: 100,
       retry: { retries: 10, initialRetryTime: 100 },
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set<number>(e.payload.memberAssignment[inputTopic] ?? []);
       const lost = [...this.owned].filter((p) => !assigned.has(p));
       if (lost.length) this.ownership = this.ownership.then(() => this.release(lost, 'revoked'));
     });
-    const consumer = this.consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
         groupId,
@@ -77,21 +84,45 @@ export class TransactionalProcessor {
       const all = [...this.owned];
       this.ownership = this.ownership.then(() => this.release(all, 'crash'));
       // kafkajs gives up on errors it deems non-retriable: start a fresh consumer ourselves.
-      if (!e.payload.restart && !this.stopping) {
-        setTimeout(() => {
-          if (this.stopping || this.consumer !== consumer) return;
-          this.start().catch((err) => this.o.logger.error('consumer restart failed', { groupId, error: (err as Error).message }));
-        }, 2000).unref();
-      }
+      if (!e.payload.restart) void this.replace(consumer, 'crash');
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: inputTopic, fromBeginning: true });
-    await this.consumer.run({
+    this.unwatch?.();
+    this.unwatch = watchLiveness(consumer, {
+      stallMs: this.o.stallMs ?? 60000,
+      onStall: (silentMs) => {
+        this.o.logger.error('consumer shows no sign of life; replacing it', { groupId, silentMs });
+        void this.replace(consumer, 'stalled');
+      },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => (consumer === this.consumer ? this.onBatch(payload) : Promise.resolve()),
     });
+  }
+
+  /**
+   * Drops a crashed or hung consumer and starts a new one. What the old one may still be
+   * doing is harmless: its producers are closed, and a new owner's producer fences them.
+   */
+  private async replace(old: Consumer, why: string): Promise<void> {
+    if (this.stopping || this.consumer !== old) return;
+    this.consumer = undefined;
+    await this.release([...this.owned], why);
+    await withTimeout('consumer disconnect', 5000, old.disconnect()).catch(() => undefined);
+    for (let delay = 1000; !this.stopping; delay = Math.min(delay * 2, 30000)) {
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        await this.start();
+        this.o.logger.info('consumer replaced', { groupId: this.o.groupId, why });
+        return;
+      } catch (err) {
+        this.o.logger.warn('consumer restart failed, retrying', { groupId: this.o.groupId, error: (err as Error).message, retryInMs: delay * 2 });
+      }
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -124,18 +155,22 @@ export class TransactionalProcessor {
     const tx = await producer.transaction();
     try {
       const outputs = output.topicMessages.filter((t) => t.messages.length > 0);
-      if (outputs.length) await tx.sendBatch({ topicMessages: outputs, acks: -1 });
-      await tx.sendOffsets({
-        consumerGroupId: this.o.groupId,
-        topics: [{ topic: this.o.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
-      });
-      await tx.commit();
+      if (outputs.length) await withTimeout('transactional send', TX_TIMEOUT_MS, tx.sendBatch({ topicMessages: outputs, acks: -1 }));
+      await withTimeout(
+        'sendOffsets',
+        TX_TIMEOUT_MS,
+        tx.sendOffsets({
+          consumerGroupId: this.o.groupId,
+          topics: [{ topic: this.o.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+        }),
+      );
+      await withTimeout('commit', TX_TIMEOUT_MS, tx.commit());
     } catch (err) {
       this.o.logger.warn('transaction failed; the batch will be read again from the committed offset', {
         partition,
         error: (err as Error).message,
       });
-      await tx.abort().catch(() => undefined);
+      await withTimeout('abort', 10000, tx.abort()).catch(() => undefined);
       // A failed or fenced producer cannot be trusted again (kafkajs #1355): rebuild it, and
       // reload the partition's state, since an ambiguous commit may have gone through.
       await this.release([partition], 'failed');
@@ -177,7 +212,7 @@ export class TransactionalProcessor {
       if (!this.owned.delete(p)) continue;
       const producer = this.producers.get(p);
       this.producers.delete(p);
-      await producer?.disconnect().catch(() => undefined);
+      await withTimeout('producer disconnect', 5000, producer?.disconnect() ?? Promise.resolve()).catch(() => undefined);
       this.o.logger.info('partition released', { topic: this.o.inputTopic, partition: p, why });
     }
     if (partitions.length) this.o.onPartitionsReleased?.(partitions);
@@ -186,7 +221,8 @@ export class TransactionalProcessor {
   /** Graceful stop: the running batch finishes (or aborts), then the group is left. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer?.disconnect().catch(() => undefined);
+    this.unwatch?.();
+    await withTimeout('consumer disconnect', 15000, this.consumer?.disconnect() ?? Promise.resolve()).catch(() => undefined);
     await this.release([...this.owned], 'shutdown');
   }
 
