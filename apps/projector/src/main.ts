@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { createLogger, loadConfigOrExit, onShutdown, pgPoolConfig, redisOptions } from '@loyalty/config';
+import { createLogger, loadConfigOrExit, onShutdown, pgPoolConfig, programmeFromFile, redisOptions } from '@loyalty/config';
 import { createKafka, topicNames, withStartupRetry } from '@loyalty/kafka';
 import { Projector, type ProjectionStore } from './projector';
 import { postgresStore } from './postgres.store';
 import { redisStore } from './redis.store';
+import { Scheduler } from './scheduler/scheduler';
 
 /** The read side: projectors from loyalty.events into Postgres and Redis (PROJECTOR_STORES picks them). */
 async function main(): Promise<void> {
@@ -21,6 +22,37 @@ async function main(): Promise<void> {
     await withStartupRetry('postgres', logger, () => pool.query('select 1'));
     stores.push(postgresStore(pool, { topic, schema: config.postgres.schema }));
     closers.push(() => pool.end());
+    if (config.projector.schedulerIntervalMs > 0) {
+      // Expiry and tier reviews are found in the Postgres read model, so they run beside it.
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const scheduler = new Scheduler({
+        pool,
+        producer,
+        commandsTopic: topicNames(config.topics.prefix).commands,
+        schema: config.postgres.schema,
+        scope: config.topics.prefix,
+        programme: programmeFromFile(config.programFile),
+        logger: logger.child({ component: 'scheduler' }),
+      });
+      let running = false;
+      let connected: Promise<void> | undefined;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        connected ??= producer.connect().catch((err) => {
+          connected = undefined;
+          throw err;
+        });
+        connected
+          .then(() => scheduler.tick())
+          .catch((err) => logger.warn('scheduler tick failed; next tick retries', { error: (err as Error).message }))
+          .finally(() => (running = false));
+      }, config.projector.schedulerIntervalMs);
+      closers.unshift(async () => {
+        clearInterval(timer);
+        await producer.disconnect().catch(() => undefined);
+      });
+    }
   }
   if (config.projector.stores.includes('redis')) {
     const redis = new Redis(config.redis.url, redisOptions(config));

@@ -37,6 +37,7 @@ const schema = {
   RATE_LIMIT_BURST: int({ default: 200, min: 1, max: 1_000_000 }),
 
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 3, min: 1, max: 64 }),
+  SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off
   PROJECTOR_STORES: str({ default: 'postgres,redis', pattern: /^(postgres|redis)(,(postgres|redis))?$/ }),
 } as const;
 
@@ -59,7 +60,7 @@ export interface AppConfig {
   http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number; rateLimit: { perSecond: number; burst: number } };
   programFile?: string;
   ledger: { partitionsConsumedConcurrently: number };
-  projector: { stores: Array<'postgres' | 'redis'> };
+  projector: { stores: Array<'postgres' | 'redis'>; schedulerIntervalMs: number };
 }
 
 function readCa(name: string, path: string | undefined, problems: string[]): Buffer | undefined {
@@ -127,7 +128,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     programFile: e.PROGRAM_FILE,
     ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY },
-    projector: { stores },
+    projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS },
   };
 }
 
