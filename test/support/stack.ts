@@ -119,7 +119,9 @@ export async function createStack(opts: { partitions?: number; brokers?: string 
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 25000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 25000)))]);
+    clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;
