@@ -74,6 +74,9 @@ describe('walking skeleton', () => {
       messages: [
         { key: memberId, value: 'not json at all' },
         { key: memberId, value: JSON.stringify({ purchaseId: 'neg', memberId, amount: -5, currency: 'USD', occurredAt: now() }) },
+        { key: memberId, value: JSON.stringify({ purchaseId: 'str', memberId, amount: '100', currency: 'USD', occurredAt: now() }) },
+        { key: memberId, value: JSON.stringify({ purchaseId: 'big', memberId, amount: 100, currency: 'USD', occurredAt: now(), storeId: 'x'.repeat(100_000) }) },
+        { key: null, value: JSON.stringify(['an', 'array']) },
         { key: memberId, value: JSON.stringify({ kind: 'refund', refundId: 'r1', purchaseId: 'never-made', memberId, amount: 100, currency: 'USD', occurredAt: now() }) },
         { key: memberId, value: JSON.stringify({ purchaseId: `${memberId}-ok`, memberId, amount: 1_000, currency: 'USD', occurredAt: now() }) },
       ],
@@ -85,9 +88,9 @@ describe('walking skeleton', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: stack.topics.purchasesDlq, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.reason)) });
-    await eventually(async () => reasons.length, (n) => n >= 3);
+    await eventually(async () => reasons.length, (n) => n >= 6);
     await consumer.disconnect();
-    expect(reasons.sort()).toEqual(['invalid-field', 'not-json', 'unknown-purchase']);
+    expect(reasons.sort()).toEqual(['invalid-field', 'invalid-field', 'not-json', 'not-object', 'oversized', 'unknown-purchase']);
 
     const ok = await eventually(() => balance(memberId), (b) => b.status === 200 && b.body.available === 60);
     expect(ok.body.available).toBe(60); // 50 welcome + 10
