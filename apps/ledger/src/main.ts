@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { ConfigError, createLogger, loadConfigOrExit, onShutdown, programmeFromFile } from '@loyalty/config';
-import { createKafka, ensureTopics, topicNames, topicSpecs, withStartupRetry } from '@loyalty/kafka';
+import { ConfigError, createLogger, createStageMetrics, loadConfigOrExit, onShutdown, programmeFromFile, serveMetrics } from '@loyalty/config';
+import { createKafka, ensureTopics, topicNames, topicSpecs, withStartupRetry, type BatchInfo } from '@loyalty/kafka';
 import { Ingest } from './ingest/ingest';
 import { LedgerModule } from './ledger.module';
 import { LedgerProcessor } from './processor/ledger-processor';
@@ -23,6 +23,12 @@ async function main(): Promise<void> {
   const mismatched = checks.filter((c) => c.status === 'mismatch');
   if (mismatched.length) logger.warn('topics differ from their documented settings', { mismatched });
 
+  const metrics = createStageMetrics('ledger');
+  const observe = (stage: string) => (b: BatchInfo) => {
+    metrics.batchSeconds.observe({ stage, partition: String(b.partition) }, b.ms / 1000);
+    metrics.messages.inc({ stage }, b.messages);
+    metrics.lag.set({ stage, partition: String(b.partition) }, b.lag);
+  };
   const groupPrefix = `${config.topics.prefix}`;
   const ingest = new Ingest({
     kafka,
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
     topics,
     groupId: `${groupPrefix}ingest`,
     partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently,
+    onBatchCommitted: observe('ingest'),
   });
   const processor = new LedgerProcessor({
     kafka,
@@ -39,8 +46,12 @@ async function main(): Promise<void> {
     commandBus: app.get(CommandBus),
     programme,
     partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently,
+    onBatchCommitted: observe('ledger'),
   });
-  onShutdown(logger, [() => ingest.stop(), () => processor.stop(), () => app.close()]);
+  metrics.gauge('loyalty_ledger_members_held', 'Member states held in memory', () => processor.states.members());
+  metrics.gauge('loyalty_ledger_partitions_owned', 'Partitions of the commands topic owned', () => processor.ownedPartitions().length);
+  const metricsServer = await serveMetrics(config.metrics.port, config.http.host, metrics, logger);
+  onShutdown(logger, [() => ingest.stop(), () => processor.stop(), () => app.close(), async () => void metricsServer?.close()]);
   await withStartupRetry('kafka consumer group', logger, () => Promise.all([ingest.start(), processor.start()]));
   logger.info('ledger running', { programme: `${programme.id}@${programme.version}`, topics: topics.commands });
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { createLogger, loadConfigOrExit, onShutdown, pgPoolConfig, programmeFromFile, redisOptions } from '@loyalty/config';
+import { createLogger, createStageMetrics, loadConfigOrExit, onShutdown, pgPoolConfig, programmeFromFile, redisOptions, serveMetrics } from '@loyalty/config';
 import { createKafka, topicNames, withStartupRetry } from '@loyalty/kafka';
 import { Projector, type ProjectionStore } from './projector';
 import { postgresStore } from './postgres.store';
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config.kafka, logger, 'projector');
   const topic = topicNames(config.topics.prefix).events;
   const closers: Array<() => Promise<void>> = [];
+  const metrics = createStageMetrics('projector');
   const stores: ProjectionStore[] = [];
 
   if (config.projector.stores.includes('postgres')) {
@@ -69,8 +70,15 @@ async function main(): Promise<void> {
         topic,
         groupId: `${config.topics.prefix}projector-${store.name}`,
         store,
+        onBatch: (b) => {
+          metrics.batchSeconds.observe({ stage: b.store, partition: String(b.partition) }, b.ms / 1000);
+          metrics.messages.inc({ stage: b.store }, b.events);
+          metrics.lag.set({ stage: b.store, partition: String(b.partition) }, b.lag);
+        },
       }),
   );
+  const metricsServer = await serveMetrics(config.metrics.port, config.http.host, metrics, logger);
+  closers.push(async () => void metricsServer?.close());
   onShutdown(logger, [...projectors.map((p) => () => p.stop()), ...closers]);
   await withStartupRetry('kafka', logger, () => Promise.all(projectors.map((p) => p.start())));
   logger.info('projector running', { stores: stores.map((s) => s.name), topic });

@@ -36,6 +36,7 @@ const schema = {
   RATE_LIMIT_PER_SECOND: int({ default: 100, min: 0, max: 1_000_000 }), // per API key; 0 turns rate limiting off
   RATE_LIMIT_BURST: int({ default: 200, min: 1, max: 1_000_000 }),
 
+  METRICS_PORT: int({ default: 0, min: 0, max: 65535 }), // ledger and projector: /metrics and /health; 0 = off
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 3, min: 1, max: 64 }),
   SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off
   PROJECTOR_STORES: str({ default: 'postgres,redis', pattern: /^(postgres|redis)(,(postgres|redis))?$/ }),
@@ -60,6 +61,7 @@ export interface AppConfig {
   http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number; rateLimit: { perSecond: number; burst: number } };
   programFile?: string;
   ledger: { partitionsConsumedConcurrently: number };
+  metrics: { port: number };
   projector: { stores: Array<'postgres' | 'redis'>; schedulerIntervalMs: number };
 }
 
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     programFile: e.PROGRAM_FILE,
     ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY },
+    metrics: { port: e.METRICS_PORT },
     projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS },
   };
 }

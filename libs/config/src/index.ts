@@ -4,3 +4,4 @@ export { ConfigError, redact } from './env-schema';
 export * from './connections';
 export * from './shutdown';
 export * from './programme-file';
+export * from './metrics-server';

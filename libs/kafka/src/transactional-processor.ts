@@ -27,7 +27,7 @@ export interface TransactionalProcessorOptions {
   /** A consumer silent (no fetch, batch or heartbeat) this long is replaced. Default 60 s. */
   stallMs?: number;
   /** Observability hook: one call per committed batch. */
-  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number; lastOffset: string }) => void;
+  onBatchCommitted?: (info: BatchInfo) => void;
 }
 
 /**
@@ -35,6 +35,16 @@ export interface TransactionalProcessorOptions {
  * input partition (kafkajs has no KIP-447, so fencing rests on the transactionalId),
  * one transaction per batch holding the outputs and the consumed offsets.
  */
+export interface BatchInfo {
+  partition: number;
+  messages: number;
+  outputs: number;
+  ms: number;
+  lastOffset: string;
+  /** Messages behind the partition head after this batch. */
+  lag: number;
+}
+
 /** Past this, a transactional call is treated as failed (kafkajs can hang after a broker restart). */
 const TX_TIMEOUT_MS = 30000;
 
@@ -143,7 +153,7 @@ export class TransactionalProcessor {
       resolveOffset(lastOffset);
       await heartbeat();
     }
-    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset() });
+    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset(), lag: Number(batch.offsetLag()) });
   }
 
   /** One transaction: the chunk's outputs and the input offset past it. Returns the number of outputs. */

@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { validatePurchaseMessage } from '@loyalty/domain';
-import { TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
+import { TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 import type { CommandMessage } from '@loyalty/kafka';
 
 export interface IngestOptions {
@@ -10,7 +10,7 @@ export interface IngestOptions {
   topics: TopicNames;
   groupId: string;
   partitionsConsumedConcurrently: number;
-  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number }) => void;
+  onBatchCommitted?: (info: BatchInfo) => void;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type MemberState,
   type Programme,
 } from '@loyalty/domain';
-import { eventMessage, readPartitionsToEnd, TransactionalProcessor, type TopicNames } from '@loyalty/kafka';
+import { eventMessage, readPartitionsToEnd, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 import { DecideMemberCommand } from '../decide/decide-member.command';
 import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
 import { MemberStateStore } from './member-state-store';
@@ -26,7 +26,7 @@ export interface LedgerProcessorOptions {
   programme: Programme;
   partitionsConsumedConcurrently: number;
   clock?: () => Date;
-  onBatchCommitted?: (info: { partition: number; messages: number; outputs: number; ms: number }) => void;
+  onBatchCommitted?: (info: BatchInfo) => void;
 }
 
 /**
