@@ -11,6 +11,8 @@ function logCreator(logger: Logger) {
     // Our idempotent producers bound their retries on purpose: a failed send fails the
     // transaction, which is retried whole; kafkajs warns about that at every connect.
     if (message.startsWith('Limiting retries for the idempotent producer')) return logger.debug(message, fields);
+    // Connection failures repeat once per internal retry; the callers log one line per attempt.
+    if (/ECONNREFUSED|Connection error|Failed to connect to seed broker|Connection timeout/.test(message)) return logger.debug(message, fields);
     if (entry.level === logLevel.ERROR) logger.warn(message, fields);
     else if (entry.level === logLevel.WARN) logger.warn(message, fields);
     else logger.debug(message, fields);
