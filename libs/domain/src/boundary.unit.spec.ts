@@ -174,3 +174,14 @@ describe('envelopes', () => {
     expect(referralCommandFor(env, meta.now)).toEqual({ type: 'CreditReferral', data: { memberId: 'm-0', refereeId: 'm-1' }, metadata: { commandId: 'referral/e-9', now: meta.now, correlationId: 'k' } });
   });
 });
+
+describe('control characters at the boundary', () => {
+  it('given a NUL in an id or the store, when validated, then the message is refused naming the field', () => {
+    const base = { purchaseId: 'p', memberId: 'm', amount: 100, currency: 'USD', occurredAt: '2026-01-01T00:00:00Z' };
+    for (const [field, value] of [['memberId', 'a\u0000b'], ['purchaseId', 'x\u0007'], ['storeId', 'shop\u0000']] as const) {
+      const v = validatePurchaseMessage({ ...base, [field]: value });
+      expect(v.ok).toBe(false);
+      if (!v.ok) expect(v.details.field).toBe(field);
+    }
+  });
+});

@@ -24,7 +24,7 @@ import {
   Validate,
 } from 'class-validator';
 import { Channel } from './events';
-import { CHANNEL_VALUES, CURRENCY_PATTERN, LIMITS, PURCHASE_KINDS, PurchaseKind } from './limits';
+import { CHANNEL_VALUES, CURRENCY_PATTERN, LIMITS, PURCHASE_KINDS, PurchaseKind, TEXT_PATTERN } from './limits';
 import { ISO_DATE, ISO_WITH_OFFSET, isIsoDate, parseInstant } from './time';
 
 @ValidatorConstraint({ name: 'isInstantWithOffset' })
@@ -47,7 +47,8 @@ export class IsCalendarDate implements ValidatorConstraintInterface {
   }
 }
 
-const ID = [IsString(), Length(1, LIMITS.idMaxLength)];
+const NO_CONTROL = () => Matches(TEXT_PATTERN, { message: '$property must not contain control characters' });
+const ID = [IsString(), Length(1, LIMITS.idMaxLength), NO_CONTROL()];
 function Id(): PropertyDecorator {
   return (target, key) => ID.forEach((d) => d(target, key));
 }
@@ -69,7 +70,7 @@ export class PurchaseMessageDto {
   @IsString() @Matches(CURRENCY_PATTERN) currency!: string;
   @Matches(ISO_WITH_OFFSET) @Validate(IsInstantWithOffset) occurredAt!: string;
   @IsOptional() @IsIn(CHANNEL_VALUES as unknown as string[]) channel?: Channel;
-  @IsOptional() @IsString() @Length(1, LIMITS.textMaxLength) storeId?: string;
+  @IsOptional() @IsString() @Length(1, LIMITS.textMaxLength) @NO_CONTROL() storeId?: string;
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(LIMITS.itemsMax)
@@ -81,7 +82,7 @@ export class PurchaseMessageDto {
 /** POST /v1/members */
 export class EnrolMemberDto {
   @Id() memberId!: string;
-  @IsOptional() @IsString() @Length(1, LIMITS.nameMaxLength) name?: string;
+  @IsOptional() @IsString() @Length(1, LIMITS.nameMaxLength) @NO_CONTROL() name?: string;
   @IsOptional() @IsEmail() @Length(3, LIMITS.emailMaxLength) email?: string;
   @IsOptional() @Matches(ISO_DATE) @Validate(IsCalendarDate) birthday?: string;
   @IsOptional() @Id() referredBy?: string;
@@ -97,7 +98,7 @@ export class RedeemPointsDto {
 /** POST /v1/members/{id}/adjustments (points signed, non-zero). */
 export class AdjustPointsDto {
   @IsInt() @NotEquals(0) @Min(-LIMITS.adjustmentMax) @Max(LIMITS.adjustmentMax) points!: number;
-  @IsString() @Length(1, LIMITS.reasonMaxLength) reason!: string;
+  @IsString() @Length(1, LIMITS.reasonMaxLength) @NO_CONTROL() reason!: string;
 }
 
 /** Operator commands with an as-of date (expiry, tier review). */

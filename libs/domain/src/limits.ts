@@ -19,6 +19,9 @@ export const LIMITS = {
   messageMaxBytes: 64 * 1024,
 } as const;
 
+/** Ids and short texts: no control characters (a NUL cannot even be stored in Postgres text). */
+export const TEXT_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
+
 export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 export const CHANNEL_VALUES: readonly Channel[] = ['store', 'online', 'app', 'partner'];
 export const PURCHASE_KINDS = ['purchase', 'refund'] as const;

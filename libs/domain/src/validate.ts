@@ -5,7 +5,7 @@
 
 import { CommandMetadata, PurchaseItem, RecordPurchase, RefundPurchase } from './commands';
 import { Channel } from './events';
-import { CHANNEL_VALUES, CURRENCY_PATTERN, InvalidReason, LIMITS } from './limits';
+import { CHANNEL_VALUES, CURRENCY_PATTERN, InvalidReason, LIMITS, TEXT_PATTERN } from './limits';
 import { parseInstant } from './time';
 
 export type PurchaseMessageCommand = RecordPurchase | RefundPurchase;
@@ -31,8 +31,8 @@ class Invalid {
 function idField(o: Record<string, unknown>, field: string): string {
   const v = o[field];
   if (v === undefined || v === null) throw new Invalid('missing-field', field, `${field} is required`);
-  if (typeof v !== 'string' || v.length < 1 || v.length > LIMITS.idMaxLength) {
-    throw new Invalid('invalid-field', field, `${field} must be a string of 1..${LIMITS.idMaxLength} characters`);
+  if (typeof v !== 'string' || v.length < 1 || v.length > LIMITS.idMaxLength || !TEXT_PATTERN.test(v)) {
+    throw new Invalid('invalid-field', field, `${field} must be a string of 1..${LIMITS.idMaxLength} characters, without control characters`);
   }
   return v;
 }
@@ -40,8 +40,8 @@ function idField(o: Record<string, unknown>, field: string): string {
 function optText(o: Record<string, unknown>, field: string): string | undefined {
   const v = o[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length < 1 || v.length > LIMITS.textMaxLength) {
-    throw new Invalid('invalid-field', field, `${field} must be a string of 1..${LIMITS.textMaxLength} characters`);
+  if (typeof v !== 'string' || v.length < 1 || v.length > LIMITS.textMaxLength || !TEXT_PATTERN.test(v)) {
+    throw new Invalid('invalid-field', field, `${field} must be a string of 1..${LIMITS.textMaxLength} characters, without control characters`);
   }
   return v;
 }
