@@ -24,7 +24,7 @@ function inspect(value: unknown, where: string, depth = 0): { field: string; pro
   if (depth >= MAX_DEPTH) return { field: where, problem: `the request is nested deeper than ${MAX_DEPTH} levels` };
   for (const key of Object.keys(value)) {
     const field = (where ? `${where}.${key}` : key).slice(0, 200);
-    if (RESERVED_KEYS.has(key)) return { field, problem: `property ${key} should not exist` };
+    if (RESERVED_KEYS.has(key)) return { field, problem: `property ${field} should not exist` };
     if (key.includes('\u0000')) return { field: field.replace(/\u0000/g, '\\0'), problem: 'property names must not contain NUL characters' };
     const found = inspect((value as Record<string, unknown>)[key], field, depth + 1);
     if (found) return found;
