@@ -4,11 +4,10 @@
 // `loyalty keys revoke`; adjustments record the key as the actor; no key in any log;
 // the per-key rate limit shared by API instances through Redis.
 import { execFile } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { createStack, eventually, type Stack } from '../support/stack';
+import { createStack, eventually, freePort, type Stack } from '../support/stack';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -212,14 +211,3 @@ describe('API keys and roles', () => {
     for (const k of [...Object.values(keys), { key: stack.apiKey }]) expect(all).not.toContain(k.key);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}

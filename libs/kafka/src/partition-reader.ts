@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
  * (state restore, replay), join a group of our own whose assigner hands exactly
  * those partitions to its only member.
  */
-function fixedPartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
+export function fixedPartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
   return () => ({
     name: 'FixedPartitions',
     version: 1,

@@ -8,7 +8,7 @@
 // anywhere rolls all of it back; a re-delivered batch finds the offset moved and
 // changes nothing.
 import type { EventEnvelope } from '@loyalty/domain';
-import { assertKnown, exhaustive, offsetToBigInt, PartitionEvent, pointsEffect, utcDay, utcIso, utcMonth } from '../projection/events';
+import { addEffect, assertKnown, exhaustive, offsetToBigInt, PartitionEvent, pointsEffect, utcDay, utcIso, utcMonth } from '../projection/events';
 import { Queryable, schemaPrefix } from './sql';
 
 export const POSTGRES_PROJECTION = { name: 'postgres', version: 1 } as const;
@@ -234,11 +234,7 @@ export function foldPostgresBatch(envelopes: readonly EventEnvelope[]): Postgres
     };
 
     m.available += fx.delta;
-    m.earned += fx.earned;
-    m.redeemed += fx.redeemed;
-    m.expired += fx.expired;
-    m.reversed += fx.reversed;
-    m.adjusted += fx.adjusted;
+    addEffect(m, fx);
     if (env.sequence > m.sequence) m.sequence = env.sequence;
 
     switch (e.type) {

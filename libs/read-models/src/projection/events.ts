@@ -2,7 +2,7 @@
 // it moves on the member's balance, the lifetime counter it feeds, and the UTC
 // day / month it counts in. Both the Postgres and the Redis projection use these,
 // so the two stores cannot disagree on the meaning of an event.
-import type { EventEnvelope, MemberEvent, MemberEventType } from '@loyalty/domain';
+import { CURRENT_EVENT_VERSION, type EventEnvelope, type MemberEvent, type MemberEventType } from '@loyalty/domain';
 
 /** One event of one Kafka partition, as handed to a projection. */
 export interface PartitionEvent {
@@ -23,19 +23,17 @@ export interface PointsEffect {
 
 const NONE: PointsEffect = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0 };
 
-/** The event versions this library understands. A newer version must come with an upcaster first. */
-export const KNOWN_VERSIONS: Record<MemberEventType, number> = {
-  MemberEnrolled: 1,
-  PurchaseMade: 1,
-  PointsEarned: 1,
-  TierChanged: 1,
-  RewardRedeemed: 1,
-  PurchaseRefunded: 1,
-  PointsReversed: 1,
-  PointsExpired: 1,
-  PointsAdjusted: 1,
-  ReferralCompleted: 1,
-};
+/** The event versions this library understands: the domain's current ones (older ones are upcast on read). */
+export const KNOWN_VERSIONS: Readonly<Record<MemberEventType, number>> = CURRENT_EVENT_VERSION;
+
+/** Adds an event's effect to running counters (one definition for every store). */
+export function addEffect(acc: { earned: number; redeemed: number; expired: number; reversed: number; adjusted: number }, fx: PointsEffect): void {
+  acc.earned += fx.earned;
+  acc.redeemed += fx.redeemed;
+  acc.expired += fx.expired;
+  acc.reversed += fx.reversed;
+  acc.adjusted += fx.adjusted;
+}
 
 export class UnknownEventError extends Error {
   constructor(readonly envelope: { type: string; version: number; eventId: string }) {

@@ -30,7 +30,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { EventEnvelope, MemberEvent } from '@loyalty/domain';
-import { assertKnown, offsetToBigInt, PartitionEvent, pointsEffect, utcMonth } from '../projection/events';
+import { addEffect, assertKnown, offsetToBigInt, PartitionEvent, pointsEffect, utcMonth } from '../projection/events';
 
 export const REDIS_PROJECTION = { name: 'redis', version: 1 } as const;
 
@@ -160,11 +160,7 @@ export function foldRedisBatch(envelopes: readonly EventEnvelope[]): { members: 
     let m = members.get(env.memberId);
     if (!m) members.set(env.memberId, (m = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0, tier: '', sequence: 0 }));
     m.delta += fx.delta;
-    m.earned += fx.earned;
-    m.redeemed += fx.redeemed;
-    m.expired += fx.expired;
-    m.reversed += fx.reversed;
-    m.adjusted += fx.adjusted;
+    addEffect(m, fx);
     if (env.sequence > m.sequence) m.sequence = env.sequence;
     switch (e.type) {
       case 'MemberEnrolled':

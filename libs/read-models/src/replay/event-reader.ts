@@ -10,29 +10,10 @@
 // not in eachBatch: a fetch holding only a transaction marker (or aborted records)
 // never reaches eachBatch, and a reader waiting for it would hang.
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { fixedPartitionsAssigner } from '@loyalty/kafka';
 import { upcast, type EventEnvelope } from '@loyalty/domain';
 import type { PartitionEvent } from '../projection/events';
-
-function fixedAssigner(topic: string, partitions: number[]): PartitionAssigner {
-  return () => ({
-    name: 'FixedPartitions',
-    version: 1,
-    async assign({ members }) {
-      return members.map((m, i) => ({
-        memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment: i === 0 ? { [topic]: partitions } : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return { name: 'FixedPartitions', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
-    },
-  });
-}
 
 export interface ReadEventsOptions {
   kafka: Kafka;
@@ -107,7 +88,7 @@ export async function readEvents(opts: ReadEventsOptions): Promise<ReadEventsRes
   const decode = opts.decode ?? decodeEvent;
   const consumer = kafka.consumer({
     groupId: `${opts.groupPrefix ?? 'loyalty-ops-read'}-${randomUUID()}`,
-    partitionAssigners: [fixedAssigner(topic, [...pending])],
+    partitionAssigners: [fixedPartitionsAssigner(topic, [...pending])],
     readUncommitted: false,
     maxBytes: 64 * 1024 * 1024,
     maxBytesPerPartition: 16 * 1024 * 1024,
