@@ -52,6 +52,14 @@ echo
 echo "== Leaderboard: points earned (all time), top 5"
 echo "$top" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));for(const e of Array.isArray(r)?r:r.entries)console.log(`  #${e.rank} ${e.memberId.padEnd(16)} ${e.score}`)'
 echo
+echo "== Redemptions through the API (voucher-10 for each of the top 3, with an Idempotency-Key)"
+for m in $(echo "$top" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log((Array.isArray(r)?r:r.entries).slice(0,3).map(e=>e.memberId).join(" "))'); do
+  curl -sS "${auth[@]}" -H 'content-type: application/json' -H "idempotency-key: demo-$SEED-$m" \
+    -d '{"rewardId":"voucher-10"}' "$API/v1/members/$m/redemptions" | sed 's/^/  '"$m"': /'
+  echo
+done
+node dist/apps/ops/main.js lag --wait 30 >/dev/null || true
+echo
 echo "== Balances of the top members"
 for m in $(echo "$top" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log((Array.isArray(r)?r:r.entries).map(e=>e.memberId).join(" "))'); do
   curl -fsS "${auth[@]}" "$API/v1/members/$m/balance" | node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(`  ${b.memberId.padEnd(16)} available ${String(b.available).padStart(6)}  earned ${String(b.lifetimeEarned).padStart(6)}  tier ${b.tier}`)'
