@@ -18,6 +18,10 @@
 // -score and reads use ZRANGE / ZRANK: highest score first, ties memberId ascending
 // (byte order), rank = ZRANK + 1. Scores are integers far below 2^53: exact in doubles.
 //
+// The two signed counters (available, lifetimeAdjusted) are always present once a member
+// was touched: a batch whose net change is 0 sets them to 0 if missing, so the hashes do
+// not depend on where batch boundaries fall (the replay merges fetches into big batches).
+//
 // Exactly once: ONE EVALSHA per batch. The script reads the partition's stored
 // offset, refuses overlapping or stale batches (the caller trims and retries),
 // applies the pre-aggregated writes and moves the offset, atomically. A missing
@@ -73,12 +77,12 @@ local i = 9
 local n = tonumber(ARGV[8])
 for _ = 1, n do
   local key = prefix .. 'bal:' .. ARGV[i]
-  if ARGV[i + 1] ~= '0' then redis.call('HINCRBY', key, 'available', ARGV[i + 1]) end
+  if ARGV[i + 1] ~= '0' then redis.call('HINCRBY', key, 'available', ARGV[i + 1]) else redis.call('HSETNX', key, 'available', '0') end
   if ARGV[i + 2] ~= '0' then redis.call('HINCRBY', key, 'lifetimeEarned', ARGV[i + 2]) end
   if ARGV[i + 3] ~= '0' then redis.call('HINCRBY', key, 'lifetimeRedeemed', ARGV[i + 3]) end
   if ARGV[i + 4] ~= '0' then redis.call('HINCRBY', key, 'lifetimeExpired', ARGV[i + 4]) end
   if ARGV[i + 5] ~= '0' then redis.call('HINCRBY', key, 'lifetimeReversed', ARGV[i + 5]) end
-  if ARGV[i + 6] ~= '0' then redis.call('HINCRBY', key, 'lifetimeAdjusted', ARGV[i + 6]) end
+  if ARGV[i + 6] ~= '0' then redis.call('HINCRBY', key, 'lifetimeAdjusted', ARGV[i + 6]) else redis.call('HSETNX', key, 'lifetimeAdjusted', '0') end
   if ARGV[i + 7] ~= '' then
     redis.call('HSET', key, 'sequence', ARGV[i + 8], 'tier', ARGV[i + 7])
   else
