@@ -130,14 +130,25 @@ export async function readEvents(opts: ReadEventsOptions): Promise<ReadEventsRes
         const p = batch.partition;
         if (!pending.has(p) || failure) return;
         const end = ends.get(p)!;
+        const messages = batch.messages;
         const events: PartitionEvent[] = [];
         let last = -1n;
-        for (const m of batch.messages) {
-          const o = BigInt(m.offset);
-          if (o >= end) break;
-          if (o < reached.get(p)!) continue;
-          events.push({ offset: m.offset, envelope: decode(m) });
-          last = o;
+        if (messages.length > 0) {
+          const lo = BigInt(messages[0].offset);
+          const hi = BigInt(messages[messages.length - 1].offset);
+          if (lo >= reached.get(p)! && hi < end) {
+            // The usual case: the whole batch is wanted (one BigInt per batch, not per record).
+            for (const m of messages) events.push({ offset: m.offset, envelope: decode(m) });
+            last = hi;
+          } else {
+            for (const m of messages) {
+              const o = BigInt(m.offset);
+              if (o >= end) break;
+              if (o < reached.get(p)!) continue;
+              events.push({ offset: m.offset, envelope: decode(m) });
+              last = o;
+            }
+          }
         }
         const batchLast = BigInt(batch.lastOffset());
         const endOffset = batchLast < end ? batchLast : end - 1n;
