@@ -1,0 +1,199 @@
+// An isolated ledger stack for the bench, on the shared broker, Postgres and Redis: its own
+// topic prefix, database and Redis key prefix (the demo's and the tests' data are never
+// touched), the apps spawned from dist/, removed again at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { ensureTopics, pipelineSources, stageLags, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
+import { createDatabaseIfMissing, deletePrefix, dropDatabase, migrate, readModelOffsets } from '@loyalty/read-models';
+import { log, sleep } from './util';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const PG_BASE = process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+export type StageName = 'ingest' | 'ledger' | 'postgres' | 'redis';
+export type Lags = Record<StageName, number> & { heads: Record<string, number> };
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+  /** The first chunks of output, kept whole (the ring above drops old ones). */
+  head: string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export class BenchStack {
+  readonly id: string;
+  readonly prefix: string;
+  readonly topics: TopicNames;
+  readonly databaseUrl: string;
+  readonly schema = 'loyalty';
+  readonly redisPrefix: string;
+  readonly apiKey = randomBytes(16).toString('hex');
+  port = 0;
+  env: Record<string, string> = {};
+  kafka!: Kafka;
+  admin!: Admin;
+  pool!: Pool;
+  redis!: Redis;
+  private readonly procs = new Set<Proc>();
+
+  constructor(readonly label: string, readonly partitions: number) {
+    this.id = `bench${Date.now().toString(36)}${randomBytes(2).toString('hex')}${label}`;
+    this.prefix = `${this.id}.`;
+    this.topics = topicNames(this.prefix);
+    this.databaseUrl = `${PG_BASE}/loyalty_${this.id}`;
+    this.redisPrefix = `${this.id}:`;
+  }
+
+  get apiUrl() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * Topic-level max.message.bytes for the bench's own topics (0 = the shipped settings).
+   * The ingest and the ledger send the outputs of one input batch (up to 4 MiB fetched per
+   * partition) as one record batch per output partition; co-partitioned by memberId, that
+   * is ~2-3x the input in ONE partition, above the broker's 1 MiB default. See BENCHMARKS.md.
+   */
+  maxMessageBytes = 0;
+
+  async up(extraTopics: string[] = []): Promise<void> {
+    this.port = await freePort();
+    this.env = {
+      KAFKA_BROKERS: BROKERS,
+      TOPIC_PREFIX: this.prefix,
+      TOPIC_PARTITIONS: String(this.partitions),
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_SCHEMA: this.schema,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: this.redisPrefix,
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      LOYALTY_BOOTSTRAP_API_KEY: this.apiKey,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // The bench measures capacity: no per-key rate limit on its own API key.
+      RATE_LIMIT_PER_SECOND: '0',
+    };
+    this.kafka = new Kafka({ clientId: this.id, brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const specs = topicSpecs(this.prefix, this.partitions);
+    for (const t of extraTopics) specs.push({ topic: `${this.prefix}${t}`, numPartitions: this.partitions, replicationFactor: 1 });
+    if (this.maxMessageBytes > 0) {
+      for (const s of specs) s.configEntries = [...(s.configEntries ?? []), { name: 'max.message.bytes', value: String(this.maxMessageBytes) }];
+    }
+    await ensureTopics(this.admin, specs);
+    await createDatabaseIfMissing(this.databaseUrl);
+    await migrate({ connectionString: this.databaseUrl, schema: this.schema, analytics: false, log: () => undefined });
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 4 });
+    this.redis = new Redis(REDIS_URL);
+  }
+
+  /** Spawns dist/apps/<app>/main.js (or a bench stage runner) and waits for its ready line. */
+  async start(app: 'api' | 'ledger' | 'projector' | 'stage', extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
+    const script =
+      app === 'stage' ? path.join(ROOT, 'dist', 'scripts', 'bench', 'stage-runner.js') : path.join(ROOT, 'dist', 'apps', app, 'main.js');
+    const child = spawn(process.execPath, [...nodeArgs, script], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const p: Proc = { name: app === 'stage' ? `stage:${extraEnv.BENCH_STAGE}` : app, child, output: [], head: [] };
+    this.procs.add(p);
+    const keep = (b: Buffer) => {
+      if (p.head.length < 100) p.head.push(b.toString());
+      p.output.push(b.toString());
+      if (p.output.length > 400) p.output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('exit', () => this.procs.delete(p));
+    const ready = { api: /api listening/, ledger: /ledger running/, projector: /projector running/, stage: /stage running/ }[app];
+    const deadline = Date.now() + 90_000;
+    while (!ready.test(p.output.join(''))) {
+      if (child.exitCode !== null) throw new Error(`${p.name} exited with ${child.exitCode}:\n${p.output.join('').slice(-4000)}`);
+      if (Date.now() > deadline) throw new Error(`${p.name} did not start in time:\n${p.output.join('').slice(-4000)}`);
+      await sleep(50);
+    }
+    return p;
+  }
+
+  async stop(p: Proc): Promise<void> {
+    const c = p.child;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    await Promise.race([exited, sleep(25_000)]);
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  /** Lag per stage (messages / offsets not yet applied), as `loyalty lag` computes it. */
+  async lags(): Promise<Lags> {
+    const stores = await readModelOffsets(this.pool, this.redis, { schema: this.schema, redisPrefix: this.redisPrefix, eventsTopic: this.topics.events });
+    const s = await stageLags(this.admin, pipelineSources(this.prefix, stores));
+    const out = { heads: {} } as Lags;
+    for (const st of s) {
+      out[st.stage as StageName] = st.lag;
+      out.heads[st.stage] = st.partitions.reduce((n, p) => n + Number(p.head), 0);
+    }
+    return out;
+  }
+
+  async topicHead(topic: string): Promise<number> {
+    const o = await this.admin.fetchTopicOffsets(topic);
+    return o.reduce((n, p) => n + Number(p.high), 0);
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all([...this.procs].map((p) => this.stop(p)));
+    try {
+      await this.pool?.end();
+    } catch {
+      /* already closed */
+    }
+    if (this.redis) {
+      await deletePrefix(this.redis, this.redisPrefix).catch(() => undefined);
+      this.redis.disconnect();
+    }
+    if (this.admin) {
+      try {
+        const mine = (await this.admin.listTopics()).filter((t) => t.startsWith(this.prefix));
+        if (mine.length) await this.admin.deleteTopics({ topics: mine }).catch(() => undefined);
+        const groups = (await this.admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+        if (groups.length) await this.admin.deleteGroups(groups).catch(() => undefined);
+      } catch (err) {
+        log(`cleanup of topics/groups of ${this.id} failed: ${(err as Error).message}`);
+      }
+      await this.admin.disconnect().catch(() => undefined);
+    }
+    await dropDatabase(this.databaseUrl).catch((err) => log(`drop database failed: ${(err as Error).message}`));
+  }
+
+  /** Processes still running (for the final check that nothing is left behind). */
+  running(): Proc[] {
+    return [...this.procs];
+  }
+}
