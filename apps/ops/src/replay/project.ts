@@ -84,53 +84,38 @@ export async function projectPass(o: ProjectOptions): Promise<{ applied: number;
   }
   o.onPlan?.(remaining);
   const redisStarted = new Set<number>([...(offsets.redis?.keys() ?? [])]);
+  let applied = 0;
   const concurrency = o.concurrency ?? 3;
-  const cap = o.batchEvents && o.batchEvents > 0 ? o.batchEvents : 0;
-
-  // Reading and writing are pipelined: onBatch only hands the decoded events to one
-  // queue per target and returns, so kafkajs fetches the next batches while the stores
-  // write. Each target drains its queues at its own pace, one call at a time per
-  // partition (offset order), `concurrency` partitions at once, merging what queued up
-  // across fetches into one call (bigger batches: fewer upserted rows per event). The
-  // queues are bounded (onBatch waits), so memory stays bounded too.
-  const sinks: Sink[] = [];
-  if (targets.pg) {
-    const pg = targets.pg;
-    sinks.push(
-      new Sink('postgres', cap || PG_MERGE, concurrency, async (partition, events, endOffset) => {
-        const client = await pg.pool.connect();
-        try {
-          await applyPostgresBatch(client, { projection: pg.projection, topic, partition, events, endOffset }, { schema: pg.schema, synchronousCommit: false });
-        } finally {
-          client.release();
-        }
-      }),
-    );
-  }
-  if (targets.redis) {
-    const r = targets.redis;
-    sinks.push(
-      new Sink('redis', cap || REDIS_MERGE, Math.min(concurrency, 2), async (partition, events, endOffset) => {
-        const fromBeginning = !redisStarted.has(partition);
-        const x = await applyRedisBatch(r.redis, { prefix: r.prefix, partition, events, fromBeginning, endOffset });
-        if (x.status === 'reset-needed') throw new Error(`Redis shadow ${r.prefix} lost its data during the replay (flushed?): run the replay again`);
-        redisStarted.add(partition);
-      }),
-    );
-  }
-  const maxQueued = o.throttleMs ? Math.max(4 * cap, 2000) : MAX_QUEUED;
-  let reported = 0;
-  const progress = () => {
-    const done = sinks.length === 0 ? 0 : Math.min(...sinks.map((k) => k.done));
-    if (done > reported) {
-      o.onApplied?.(done - reported);
-      reported = done;
+  const applyChunk = async (partition: number, all: PartitionEvent[], endOffset: string) => {
+    const events: PartitionEvent[] = o.untilMs === undefined ? all : all.filter((e) => Date.parse(e.envelope.recordedAt) <= o.untilMs!);
+    const work: Promise<unknown>[] = [];
+    if (targets.pg && events.length > 0) {
+      const pg = targets.pg;
+      work.push(
+        (async () => {
+          const client = await pg.pool.connect();
+          try {
+            await applyPostgresBatch(client, { projection: pg.projection, topic, partition, events, endOffset }, { schema: pg.schema, synchronousCommit: false });
+          } finally {
+            client.release();
+          }
+        })(),
+      );
     }
+    if (targets.redis && events.length > 0) {
+      const r = targets.redis;
+      const fromBeginning = !redisStarted.has(partition);
+      work.push(
+        applyRedisBatch(r.redis, { prefix: r.prefix, partition, events, fromBeginning, endOffset }).then((x) => {
+          if (x.status === 'reset-needed') throw new Error(`Redis shadow ${r.prefix} lost its data during the replay (flushed?): run the replay again`);
+          redisStarted.add(partition);
+        }),
+      );
+    }
+    await Promise.all(work);
+    applied += all.length;
+    o.onApplied?.(all.length);
   };
-  for (const k of sinks) {
-    k.throttleMs = o.throttleMs ?? 0;
-    k.onDone = progress;
-  }
   const res = await readEvents({
     kafka: o.kafka,
     topic,
@@ -139,13 +124,15 @@ export async function projectPass(o: ProjectOptions): Promise<{ applied: number;
     partitionsConcurrently: concurrency,
     groupPrefix: 'loyalty-ops-replay',
     onBatch: async (partition, fetched, fetchedEnd) => {
-      const events: PartitionEvent[] = o.untilMs === undefined ? fetched : fetched.filter((e) => Date.parse(e.envelope.recordedAt) <= o.untilMs!);
-      for (const k of sinks) k.push(partition, events, fetched.length, fetchedEnd);
-      for (const k of sinks) await k.below(maxQueued);
+      const size = o.batchEvents && o.batchEvents > 0 ? o.batchEvents : fetched.length;
+      for (let i = 0; i < fetched.length; i += size) {
+        const all = fetched.slice(i, i + size);
+        const endOffset = i + size >= fetched.length ? fetchedEnd : all[all.length - 1].offset;
+        await applyChunk(partition, all, endOffset);
+        if (o.throttleMs) await new Promise((r) => setTimeout(r, o.throttleMs));
+      }
     },
   });
-  await Promise.all(sinks.map((k) => k.drain()));
-  const applied = reported;
   // Everything below `reached` was handed over: what is left between the stored offsets
   // and `reached` is transaction markers (or events filtered out by --until). Move past it.
   for (const [p, at] of res.reached) {
@@ -157,118 +144,4 @@ export async function projectPass(o: ProjectOptions): Promise<{ applied: number;
     }
   }
   return { applied, remaining: Math.max(0, remaining - applied) };
-}
-
-/** Events one Postgres transaction takes at most when merging fetches (members and months collapse: bigger is cheaper per event). */
-const PG_MERGE = 50_000;
-/** Events one Redis script takes at most: the script blocks the server while it runs (about 100 ms at this size). */
-const REDIS_MERGE = 15_000;
-/** Events decoded and waiting for a target, at most (about 1 KB each in memory). */
-const MAX_QUEUED = 200_000;
-
-interface Queued {
-  events: PartitionEvent[];
-  /** Records read, before any --until filter (progress counts them). */
-  count: number;
-  endOffset: string;
-}
-
-/** One target's queues: per partition, applied in offset order, merged up to `merge` events per call. */
-class Sink {
-  private readonly queues = new Map<number, Queued[]>();
-  private readonly busy = new Set<number>();
-  private queued = 0;
-  private running = 0;
-  private failure: unknown;
-  private waiters: (() => void)[] = [];
-  done = 0;
-  throttleMs = 0;
-  onDone: () => void = () => undefined;
-
-  constructor(
-    readonly name: string,
-    private readonly merge: number,
-    private readonly concurrency: number,
-    private readonly apply: (partition: number, events: PartitionEvent[], endOffset: string) => Promise<void>,
-  ) {}
-
-  push(partition: number, events: PartitionEvent[], count: number, endOffset: string): void {
-    if (this.failure) throw this.failure;
-    let q = this.queues.get(partition);
-    if (!q) this.queues.set(partition, (q = []));
-    // Split a fetched batch bigger than a call may take (--batch-events).
-    if (events.length > this.merge) {
-      for (let i = 0; i < events.length; i += this.merge) {
-        const part = events.slice(i, i + this.merge);
-        const lastPart = i + this.merge >= events.length;
-        q.push({ events: part, count: lastPart ? count - i : part.length, endOffset: lastPart ? endOffset : part[part.length - 1].offset });
-      }
-    } else q.push({ events, count, endOffset });
-    this.queued += count;
-    this.schedule();
-  }
-
-  /** Resolves once fewer than `limit` events wait (rejects if a write failed). */
-  async below(limit: number): Promise<void> {
-    while (this.queued >= limit) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  /** Resolves once everything pushed is applied. */
-  async drain(): Promise<void> {
-    while (this.queued > 0 || this.running > 0) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
-  }
-
-  private schedule(): void {
-    if (this.failure) return;
-    for (const [partition, q] of this.queues) {
-      if (this.running >= this.concurrency) return;
-      if (q.length === 0 || this.busy.has(partition)) continue;
-      // Take what queued up for this partition, up to `merge` events.
-      let n = 0;
-      let count = 0;
-      let take = 0;
-      while (take < q.length && (take === 0 || n + q[take].events.length <= this.merge)) {
-        n += q[take].events.length;
-        count += q[take].count;
-        take++;
-      }
-      const items = q.splice(0, take);
-      const events = items.length === 1 ? items[0].events : ([] as PartitionEvent[]).concat(...items.map((x) => x.events));
-      const endOffset = items[items.length - 1].endOffset;
-      this.busy.add(partition);
-      this.running++;
-      void this.run(partition, events, count, endOffset);
-    }
-  }
-
-  private async run(partition: number, events: PartitionEvent[], count: number, endOffset: string): Promise<void> {
-    try {
-      if (events.length > 0) await this.apply(partition, events, endOffset);
-      if (this.throttleMs) await new Promise((r) => setTimeout(r, this.throttleMs));
-      this.queued -= count;
-      this.done += count;
-      this.onDone();
-    } catch (err) {
-      this.failure ??= err;
-    } finally {
-      this.busy.delete(partition);
-      this.running--;
-      this.schedule();
-      this.wake();
-    }
-  }
 }
