@@ -40,11 +40,41 @@ export function prng(seed: number): () => number {
 const CATEGORIES = ['grocery', 'coffee', 'beauty', 'apparel', 'electronics', 'home'];
 const CHANNELS = ['store', 'online', 'app', 'partner'];
 
-/** Member index with a Zipf-like skew: rank r is chosen with weight 1/(r+1). */
-function skewedMember(rand: () => number, members: number): number {
-  // Inverse of the continuous approximation of the harmonic CDF.
-  const u = rand();
-  return Math.min(members - 1, Math.floor(Math.exp(u * Math.log(members + 1)) - 1));
+/**
+ * Members with skewed activity: weights follow a Zipf law (s = 0.8, so a minority makes
+ * most purchases), but no member buys more than a person plausibly does (about two
+ * purchases a day over the traffic's span, or four times the average if that is higher).
+ * A draw that lands on a member at the cap is drawn again.
+ */
+function memberPicker(rand: () => number, members: number, purchases: number, spreadDays: number): () => number {
+  const cumulative = new Float64Array(members);
+  let total = 0;
+  for (let i = 0; i < members; i++) cumulative[i] = total += 1 / Math.pow(i + 1, 0.8);
+  const cap = Math.max(Math.ceil(2 * spreadDays), Math.ceil((4 * purchases) / members));
+  const counts = new Uint32Array(members);
+  const pick = (): number => {
+    const u = rand() * total;
+    let lo = 0;
+    let hi = members - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return () => {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const m = pick();
+      if (counts[m] < cap) {
+        counts[m]++;
+        return m;
+      }
+    }
+    const m = Math.floor(rand() * members);
+    counts[m]++;
+    return m;
+  };
 }
 
 /** Basket amount in cents: log-normal-ish around $25, from $1 to a few hundred. */
@@ -62,9 +92,10 @@ export function* generateTraffic(o: TrafficOptions): Generator<TrafficMessage> {
   const spreadMs = (o.spreadMinutes ?? 60 * 24 * 60) * 60_000;
   const prefix = o.memberPrefix ?? 'member-';
   const pendingRefunds: Array<{ at: number; msg: TrafficMessage }> = [];
+  const nextMember = memberPicker(rand, o.members, o.purchases, spreadMs / 86_400_000);
 
   for (let i = 0; i < o.purchases; i++) {
-    const memberId = `${prefix}${skewedMember(rand, o.members).toString().padStart(6, '0')}`;
+    const memberId = `${prefix}${nextMember().toString().padStart(6, '0')}`;
     const occurredAt = new Date(start + Math.floor((i / o.purchases) * spreadMs)).toISOString();
     const amount = basketCents(rand);
     const purchaseId = `${o.seed}-p${i}`;

@@ -51,9 +51,11 @@ async function main(): Promise<void> {
   metrics.gauge('loyalty_ledger_members_held', 'Member states held in memory', () => processor.states.members());
   metrics.gauge('loyalty_ledger_partitions_owned', 'Partitions of the commands topic owned', () => processor.ownedPartitions().length);
   const metricsServer = await serveMetrics(config.metrics.port, config.http.host, metrics, logger);
-  onShutdown(logger, [() => ingest.stop(), () => processor.stop(), () => app.close(), async () => void metricsServer?.close()]);
-  await withStartupRetry('kafka consumer group', logger, () => Promise.all([ingest.start(), processor.start()]));
-  logger.info('ledger running', { programme: `${programme.id}@${programme.version}`, topics: topics.commands });
+  const roles = config.ledger.roles;
+  const running = [...(roles.includes('ingest') ? [ingest] : []), ...(roles.includes('ledger') ? [processor] : [])];
+  onShutdown(logger, [...running.map((r) => () => r.stop()), () => app.close(), async () => void metricsServer?.close()]);
+  await withStartupRetry('kafka consumer group', logger, () => Promise.all(running.map((r) => r.start())));
+  logger.info('ledger running', { roles, programme: `${programme.id}@${programme.version}`, topics: topics.commands });
 }
 
 main().catch((err) => {

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const stores: ProjectionStore[] = [];
 
   if (config.projector.stores.includes('postgres')) {
-    const pool = new Pool(pgPoolConfig(config, { max: 4 }));
+    const pool = new Pool(pgPoolConfig(config, { max: config.projector.partitionsConsumedConcurrently + 1 }));
     await withStartupRetry('postgres', logger, () => pool.query('select 1'));
     stores.push(postgresStore(pool, { topic, schema: config.postgres.schema }));
     closers.push(() => pool.end());
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
         topic,
         groupId: `${config.topics.prefix}projector-${store.name}`,
         store,
+        partitionsConsumedConcurrently: config.projector.partitionsConsumedConcurrently,
         onBatch: (b) => {
           metrics.batchSeconds.observe({ stage: b.store, partition: String(b.partition) }, b.ms / 1000);
           metrics.messages.inc({ stage: b.store }, b.events);

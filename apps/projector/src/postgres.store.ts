@@ -11,6 +11,13 @@ export function postgresStore(pool: Pool, opts: { topic: string; schema: string;
       const rows = await getPostgresOffsets(pool, { schema: opts.schema, projection, topic: opts.topic });
       return new Map(rows.map((r) => [r.partition, r.nextOffset]));
     },
+    async skipMarkers(partition: number, firstOffset: string, lastOffset: string) {
+      await pool.query(
+        `UPDATE ${opts.schema}.projection_offsets SET next_offset = $5::bigint + 1, updated_at = now()
+         WHERE projection = $1 AND topic = $2 AND partition = $3 AND next_offset BETWEEN $4::bigint AND $5::bigint`,
+        [projection, opts.topic, partition, firstOffset, lastOffset],
+      );
+    },
     async applyBatch(partition: number, events: ProjectedEvent[], { endOffset }: { endOffset: string }) {
       const client = await pool.connect();
       try {

@@ -16,6 +16,11 @@ export interface ProjectionStore {
   loadOffsets(): Promise<Map<number, string>>;
   /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
   applyBatch(partition: number, events: ProjectedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
+  /**
+   * A fetch that held only transaction markers (or aborted records) never reaches
+   * applyBatch: move the stored offset past it, but only if nothing lies between.
+   */
+  skipMarkers(partition: number, firstOffset: string, lastOffset: string): Promise<void>;
   /** True when the store now writes elsewhere (a replay swapped it): offsets must be reloaded. */
   retargeted?(): Promise<boolean>;
 }
@@ -26,6 +31,8 @@ export interface ProjectorOptions {
   topic: string;
   groupId: string;
   store: ProjectionStore;
+  /** Partitions applied at once (each batch is one partition; the pool must allow it). */
+  partitionsConsumedConcurrently?: number;
   onBatch?: (info: { store: string; partition: number; events: number; ms: number; lag: number }) => void;
 }
 
@@ -48,7 +55,7 @@ export class Projector {
   async start(): Promise<void> {
     const { kafka, topic, groupId, store } = this.o;
     this.offsets = await store.loadOffsets();
-    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 50 });
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 20 });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('projector consumer crashed', { store: store.name, error: e.payload.error?.message, restartedByKafkajs: e.payload.restart });
@@ -62,6 +69,13 @@ export class Projector {
         void this.replace(consumer, 'stalled');
       },
     });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const { partition, batchSize, firstOffset, lastOffset } = e.payload;
+      if (consumer !== this.consumer || batchSize > 0 || firstOffset === null) return;
+      store
+        .skipMarkers(partition, String(firstOffset), String(lastOffset))
+        .catch((err) => this.o.logger.warn('could not move the offset past transaction markers', { store: store.name, partition, error: (err as Error).message }));
+    });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Synchronous on purpose: the seeks are registered before the first fetch.
       this.assigned = e.payload.memberAssignment[topic] ?? [];
@@ -72,6 +86,7 @@ export class Projector {
     await consumer.run({
       autoCommit: true,
       autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, isStale, isRunning }) => {
         if (consumer !== this.consumer || !isRunning() || isStale() || batch.isEmpty()) return;
         if (store.retargeted && (await store.retargeted())) {

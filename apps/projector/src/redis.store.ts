@@ -1,11 +1,21 @@
 import type Redis from 'ioredis';
-import { activeRedisPrefix, applyRedisBatch, getRedisOffsets } from '@loyalty/read-models';
+import { activeRedisPrefix, applyRedisBatch, getRedisOffsets, redisKeys } from '@loyalty/read-models';
 import type { ProjectedEvent, ProjectionStore } from './projector';
 
 /**
  * The Redis read models: balances and leaderboards, offsets moved in the same Lua script.
  * Writes go to the live prefix named by the replay pointer (`<base>active`, default the base).
  */
+/** Moves a partition past markers only when its stored offset lies within them (never over data). */
+const SKIP_MARKERS = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and tonumber(cur) >= tonumber(ARGV[2]) and tonumber(cur) <= tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], ARGV[1], tostring(tonumber(ARGV[3]) + 1))
+  return 1
+end
+return 0
+`;
+
 export function redisStore(redis: Redis, opts: { basePrefix: string }): ProjectionStore {
   let prefix = opts.basePrefix;
   return {
@@ -19,6 +29,9 @@ export function redisStore(redis: Redis, opts: { basePrefix: string }): Projecti
     },
     async retargeted() {
       return (await activeRedisPrefix(redis, opts.basePrefix)) !== prefix;
+    },
+    async skipMarkers(partition: number, firstOffset: string, lastOffset: string) {
+      await redis.eval(SKIP_MARKERS, 1, redisKeys.offsets(prefix), String(partition), firstOffset, lastOffset);
     },
     async applyBatch(partition: number, events: ProjectedEvent[], { fromBeginning, endOffset }: { fromBeginning: boolean; endOffset: string }) {
       const r = await applyRedisBatch(redis, { prefix, partition, events, fromBeginning, endOffset });

@@ -37,7 +37,9 @@ const schema = {
   RATE_LIMIT_BURST: int({ default: 200, min: 1, max: 1_000_000 }),
 
   METRICS_PORT: int({ default: 0, min: 0, max: 65535 }), // ledger and projector: /metrics and /health; 0 = off
-  LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 3, min: 1, max: 64 }),
+  LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 6, min: 1, max: 64 }),
+  LEDGER_ROLES: str({ default: 'ingest,ledger', pattern: /^(ingest|ledger)(,(ingest|ledger))?$/ }), // run the ingest and the ledger in separate processes to use two cores
+  PROJECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
   SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off
   PROJECTOR_STORES: str({ default: 'postgres,redis', pattern: /^(postgres|redis)(,(postgres|redis))?$/ }),
 } as const;
@@ -60,9 +62,9 @@ export interface AppConfig {
   redis: { url: string; keyPrefix: string; tls?: ConnectionOptions };
   http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number; rateLimit: { perSecond: number; burst: number } };
   programFile?: string;
-  ledger: { partitionsConsumedConcurrently: number };
+  ledger: { partitionsConsumedConcurrently: number; roles: Array<'ingest' | 'ledger'> };
   metrics: { port: number };
-  projector: { stores: Array<'postgres' | 'redis'>; schedulerIntervalMs: number };
+  projector: { stores: Array<'postgres' | 'redis'>; schedulerIntervalMs: number; partitionsConsumedConcurrently: number };
 }
 
 function readCa(name: string, path: string | undefined, problems: string[]): Buffer | undefined {
@@ -129,9 +131,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     },
     programFile: e.PROGRAM_FILE,
-    ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY },
+    ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY, roles: e.LEDGER_ROLES.split(',') as Array<'ingest' | 'ledger'> },
     metrics: { port: e.METRICS_PORT },
-    projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS },
+    projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS, partitionsConsumedConcurrently: e.PROJECTOR_PARTITIONS_CONCURRENTLY },
   };
 }
 

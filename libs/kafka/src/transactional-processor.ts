@@ -64,6 +64,9 @@ export class TransactionalProcessor {
   private ownership = Promise.resolve();
   private stopping = false;
   private unwatch?: () => void;
+  /** Per partition: the offset committed next, and the work in progress (batches and marker commits run one at a time). */
+  private readonly committedNext = new Map<number, bigint>();
+  private readonly partitionWork = new Map<number, Promise<unknown>>();
 
   constructor(private readonly o: TransactionalProcessorOptions) {}
 
@@ -75,8 +78,9 @@ export class TransactionalProcessor {
       sessionTimeout: 30000,
       rebalanceTimeout: 60000,
       heartbeatInterval: 3000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxWaitTimeInMs: 100,
+      // A fetch becomes a few transactions of at most maxMessagesPerTransaction inputs each.
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 20,
       retry: { retries: 10, initialRetryTime: 100 },
     });
     this.consumer = consumer;
@@ -84,6 +88,17 @@ export class TransactionalProcessor {
       const assigned = new Set<number>(e.payload.memberAssignment[inputTopic] ?? []);
       const lost = [...this.owned].filter((p) => !assigned.has(p));
       if (lost.length) this.ownership = this.ownership.then(() => this.release(lost, 'revoked'));
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      // A fetch of markers only (the commit markers that end a producer's transaction) never
+      // reaches eachBatch: commit past it too, or a caught-up stage would show lag 1.
+      const { partition, batchSize, firstOffset, lastOffset } = e.payload;
+      if (consumer !== this.consumer || batchSize > 0 || firstOffset === null || !this.owned.has(partition)) return;
+      const next = this.committedNext.get(partition);
+      if (next === undefined || next < BigInt(firstOffset) || next > BigInt(lastOffset)) return;
+      void this.exclusive(partition, () => this.commitChunk(partition, [], String(lastOffset))).catch((err) =>
+        this.o.logger.warn('could not commit past transaction markers', { partition, error: (err as Error).message }),
+      );
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
@@ -135,7 +150,18 @@ export class TransactionalProcessor {
     }
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** Runs `work` after whatever this partition is already doing. */
+  private exclusive<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const run = (this.partitionWork.get(partition) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.partitionWork.set(partition, run);
+    return run;
+  }
+
+  private onBatch(payload: EachBatchPayload): Promise<void> {
+    return this.exclusive(payload.batch.partition, () => this.processFetched(payload));
+  }
+
+  private async processFetched({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || this.stopping) return;
     const partition = batch.partition;
     await this.ownership;
@@ -187,6 +213,7 @@ export class TransactionalProcessor {
       throw new BatchFailedError(`transaction on partition ${partition} failed: ${(err as Error).message}`);
     }
     output.onCommitted?.();
+    this.committedNext.set(partition, BigInt(nextOffset));
     return output.topicMessages.reduce((n, t) => n + t.messages.length, 0);
   }
 
@@ -220,6 +247,7 @@ export class TransactionalProcessor {
   private async release(partitions: number[], why: string): Promise<void> {
     for (const p of partitions) {
       if (!this.owned.delete(p)) continue;
+      this.committedNext.delete(p);
       const producer = this.producers.get(p);
       this.producers.delete(p);
       await withTimeout('producer disconnect', 5000, producer?.disconnect() ?? Promise.resolve()).catch(() => undefined);

@@ -130,7 +130,7 @@ export class LedgerProcessor {
         for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
       }
       const outcome: CommandOutcome = outcomeOf(wire, decision, after);
-      results.push({ key: memberId, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId } });
+      results.push({ key: memberId, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId, origin: wire.origin.source } });
       if (!decision.ok && wire.origin.source === 'ingest' && wire.origin.raw !== undefined) {
         deadLetters.push({
           key: memberId,
@@ -148,16 +148,19 @@ export class LedgerProcessor {
     }
 
     // Forget what no later decision can use (old ids, spent lots) before the state is stored.
-    const serialized = [...touched].map(([memberId, s]) => [memberId, this.states.serialize(compact(s, this.o.programme, now))] as [string, string]);
+    const committed = [...touched].map(([memberId, s]) => {
+      const state = compact(s, this.o.programme, now);
+      return { memberId, state, serialized: this.states.serialize(state) };
+    });
     return {
       topicMessages: [
         { topic: topics.events, messages: events },
-        { topic: topics.memberState, messages: serialized.map(([key, value]) => ({ key, value })) },
+        { topic: topics.memberState, messages: committed.map((c) => ({ key: c.memberId, value: c.serialized })) },
         { topic: topics.commandResults, messages: results },
         { topic: topics.purchasesDlq, messages: deadLetters },
         { topic: topics.commands, messages: followUps },
       ],
-      onCommitted: () => this.states.putSerialized(partition, serialized),
+      onCommitted: () => this.states.commit(partition, committed),
     };
   }
 }

@@ -1,18 +1,24 @@
 import { deserializeState, initialState, serializeState, type MemberState } from '@loyalty/domain';
 
+/** Parsed states kept for the most recently decided members (active members come back soon). */
+const PARSED_CACHE = 20_000;
+
 /**
  * The member states of the partitions this process owns. States are held serialised
- * (a compact string each), and parsed only while a command for the member is decided:
- * a million members then cost the strings and the map, not a million object graphs.
+ * (a compact string each): a million members then cost the strings and the map, not a
+ * million object graphs. The most recently used ones are also kept parsed, so an active
+ * member is not parsed again for every batch.
  */
 export class MemberStateStore {
   private readonly partitions = new Map<number, Map<string, string>>();
+  private readonly parsed = new Map<string, MemberState>();
 
   isLoaded(partition: number): boolean {
     return this.partitions.has(partition);
   }
 
   startLoading(partition: number): Map<string, string> {
+    this.dropParsed(partition);
     const states = new Map<string, string>();
     this.partitions.set(partition, states);
     return states;
@@ -20,18 +26,32 @@ export class MemberStateStore {
 
   drop(partition: number): void {
     this.partitions.delete(partition);
+    this.dropParsed(partition);
   }
 
   get(partition: number, memberId: string): MemberState {
+    const key = `${partition}/${memberId}`;
+    const cached = this.parsed.get(key);
+    if (cached) {
+      this.parsed.delete(key);
+      this.parsed.set(key, cached);
+      return cached;
+    }
     const raw = this.partitions.get(partition)?.get(memberId);
     return raw === undefined ? initialState(memberId) : deserializeState(raw);
   }
 
   /** Moves committed states in; called only after their transaction committed. */
-  putSerialized(partition: number, states: Iterable<[string, string]>): void {
+  commit(partition: number, states: Iterable<{ memberId: string; state: MemberState; serialized: string }>): void {
     const map = this.partitions.get(partition);
     if (!map) return; // released meanwhile: the next owner restores from the changelog
-    for (const [memberId, raw] of states) map.set(memberId, raw);
+    for (const { memberId, state, serialized } of states) {
+      map.set(memberId, serialized);
+      const key = `${partition}/${memberId}`;
+      this.parsed.delete(key);
+      this.parsed.set(key, state);
+    }
+    while (this.parsed.size > PARSED_CACHE) this.parsed.delete(this.parsed.keys().next().value as string);
   }
 
   serialize(state: MemberState): string {
@@ -42,5 +62,10 @@ export class MemberStateStore {
     let n = 0;
     for (const m of this.partitions.values()) n += m.size;
     return n;
+  }
+
+  private dropParsed(partition: number): void {
+    const prefix = `${partition}/`;
+    for (const key of this.parsed.keys()) if (key.startsWith(prefix)) this.parsed.delete(key);
   }
 }
