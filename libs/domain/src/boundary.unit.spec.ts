@@ -163,10 +163,13 @@ describe('envelopes', () => {
     expect(new Set(a.map((e) => e.eventId)).size).toBe(2);
     expect(a[0]).toMatchObject({ type: 'MemberEnrolled', version: 1, memberId: 'm-1', causationId: 'c1', correlationId: 'k', recordedAt: meta.now, occurredAt: meta.now });
   });
-  it('upcasts an older event without data.recordedAt from its envelope, and refuses unknown versions', () => {
+  it('given a PurchaseMade v1 (no data.recordedAt), when read, then it is a v2 with the envelope time; unknown versions are refused', () => {
     const old = { eventId: 'e', type: 'PurchaseMade', version: 1, memberId: 'm', sequence: 3, occurredAt: 't', recordedAt: '2025-01-01T00:00:00Z', causationId: 'c', correlationId: 'k', data: { purchaseId: 'p', amount: 1, currency: 'USD', occurredAt: '2025-01-01T00:00:00Z' } } as const;
-    expect(upcast(old).data).toEqual({ ...old.data, recordedAt: '2025-01-01T00:00:00Z' });
-    expect(() => upcast({ ...old, version: 2 })).toThrow(/newer than this reader/);
+    const read = upcast(old);
+    expect(read.version).toBe(2);
+    expect(read.data).toEqual({ ...old.data, recordedAt: '2025-01-01T00:00:00Z' });
+    expect(upcast(read)).toEqual(read); // a current event passes unchanged
+    expect(() => upcast({ ...old, version: 3 })).toThrow(/newer than this reader/);
     expect(() => upcast({ ...old, type: 'Nope' })).toThrow(/unknown event type/);
   });
   it('builds the referrer credit from ReferralCompleted', () => {

@@ -59,17 +59,22 @@ export function toEnvelopes(
 //
 // `upcast` turns any envelope ever written into the current shape, in two steps:
 // 1. version steps: UPCASTERS[type][v] turns version v into v + 1, applied until
-//    CURRENT_EVENT_VERSION[type] (none yet: every type is still at version 1);
+//    CURRENT_EVENT_VERSION[type]. The real case: PurchaseMade v1 had no `recordedAt` in
+//    its data; v2 requires it (evolve dates the purchase's de-duplication by it), and
+//    the step 1 → 2 takes it from the envelope, where every version carries it;
 // 2. in-version defaults: fields added to a version after it was first published are
-//    optional; readers get them filled. The real case today: `recordedAt` in the data
-//    of PurchaseMade, RewardRedeemed and PointsAdjusted (added so `evolve` can date
-//    idempotency records) is taken from the envelope when an older event lacks it.
+//    optional; readers get them filled: `recordedAt` in the data of RewardRedeemed and
+//    PointsAdjusted is taken from the envelope when an older event lacks it.
 // A version newer than this code knows is refused (deploy the newer reader first).
 
 type AnyEnvelope = Omit<EventEnvelope, 'data' | 'type'> & { readonly type: string; readonly data: Record<string, unknown> };
 type Step = (e: AnyEnvelope) => AnyEnvelope;
 
-export const UPCASTERS: Partial<Record<MemberEventType, Record<number, Step>>> = {};
+export const UPCASTERS: Partial<Record<MemberEventType, Record<number, Step>>> = {
+  PurchaseMade: {
+    1: (e) => ({ ...e, version: 2, data: { ...e.data, recordedAt: e.data.recordedAt ?? e.recordedAt } }),
+  },
+};
 
 export class UnknownEventError extends Error {}
 
@@ -86,7 +91,7 @@ export function upcast(envelope: AnyEnvelope | EventEnvelope): EventEnvelope {
     e = step(e);
     v = e.version;
   }
-  if ((type === 'PurchaseMade' || type === 'RewardRedeemed' || type === 'PointsAdjusted') && e.data.recordedAt === undefined) {
+  if ((type === 'RewardRedeemed' || type === 'PointsAdjusted') && e.data.recordedAt === undefined) {
     e = { ...e, data: { ...e.data, recordedAt: e.recordedAt } };
   }
   return e as EventEnvelope;

@@ -32,8 +32,11 @@ export type PurchaseMade = {
     readonly occurredAt: string;
     readonly channel?: Channel;
     readonly storeId?: string;
-    /** The ledger's recording time (also the envelope's recordedAt); drives state pruning. */
-    readonly recordedAt?: string;
+    /**
+     * The ledger's recording time (also the envelope's recordedAt); drives state pruning.
+     * Version 2: always present. Version 1 events lack it; the upcaster fills it in.
+     */
+    readonly recordedAt: string;
   };
 };
 
@@ -151,7 +154,7 @@ export interface EventEnvelope<E extends MemberEvent = MemberEvent> {
 
 export const CURRENT_EVENT_VERSION: Record<MemberEventType, number> = {
   MemberEnrolled: 1,
-  PurchaseMade: 1,
+  PurchaseMade: 2,
   PointsEarned: 1,
   TierChanged: 1,
   RewardRedeemed: 1,

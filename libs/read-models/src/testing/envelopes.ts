@@ -2,7 +2,7 @@
 // decide anything (the decider lives in libs/domain): it writes down facts the
 // way the ledger would publish them, with per-member sequences and Kafka offsets.
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, MemberEvent } from '@loyalty/domain';
+import { CURRENT_EVENT_VERSION, type EventEnvelope, type MemberEvent } from '@loyalty/domain';
 import type { PartitionEvent } from '../projection/events';
 
 type DataOf<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>['data'];
@@ -19,7 +19,7 @@ export class History {
     const sequence = (this.seq.get(memberId) ?? 0) + 1;
     this.seq.set(memberId, sequence);
     const envelope = {
-      eventId: randomUUID(), type, version: 1, memberId, sequence, occurredAt, recordedAt: occurredAt,
+      eventId: randomUUID(), type, version: CURRENT_EVENT_VERSION[type], memberId, sequence, occurredAt, recordedAt: occurredAt,
       causationId: `cmd-${memberId}-${sequence}`, correlationId: `corr-${memberId}`, data,
     } as unknown as EventEnvelope;
     this.events.push({ offset: String(this.offset++), envelope });
@@ -43,7 +43,7 @@ export class History {
   }
 
   purchase(memberId: string, purchaseId: string, amount: number, at: string, points = Math.floor(amount / 100)): string | null {
-    this.add(memberId, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: at, channel: 'store' }, at);
+    this.add(memberId, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: at, channel: 'store', recordedAt: at }, at);
     return points > 0 ? this.earn(memberId, points, at, { purchaseId }) : null;
   }
 

@@ -67,7 +67,7 @@ export function generateHistory(opts: { members: number; events: number; seed?: 
     if (roll < 0.55) {
       const amount = int(100, 50_000);
       const purchaseId = `${id}-p${++m.n}`;
-      h.add(id, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: when, channel: 'online' }, when);
+      h.add(id, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: when, channel: 'online', recordedAt: when }, when);
       const points = Math.floor(amount / 100);
       m.purchases.push({ id: purchaseId, amount, refunded: 0, earned: points, reversed: 0 });
       if (points > 0) earn(id, m, points, when, 'purchase', purchaseId);
