@@ -186,16 +186,7 @@ export function civilFromDays(days: number): { y: number; m: number; d: number }
 export function addMonthsSeconds(s: number, months: number): number {
   const days = Math.floor(s / DAY_S);
   const secOfDay = s - days * DAY_S;
-  // civil-from-days (H. Hinnant), no Date allocation
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const { y, m, d } = civilFromDays(days);
   const total = y * 12 + (m - 1) + months;
   const ty = Math.floor(total / 12);
   const tm = total - ty * 12 + 1;
