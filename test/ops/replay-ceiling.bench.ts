@@ -10,14 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
-import Redis from 'ioredis';
-import { Pool } from 'pg';
-import { createDatabaseIfMissing, dropDatabase, migrate, readEvents } from '@loyalty/read-models';
-import { ensureTopics, fixedPartitionsAssigner, topicSpecs } from '@loyalty/kafka';
-import { generateHistory } from '../../libs/read-models/src/testing/generator';
+import type { Kafka } from 'kafkajs';
+import { createDatabaseIfMissing, migrate, readEvents } from '@loyalty/read-models';
+import { fixedPartitionsAssigner } from '@loyalty/kafka';
 import { projectPass } from '../../apps/ops/src/replay/project';
 import { deleteStoreKeys } from '../../apps/ops/src/replay/redis-keys';
+import { withReplayBenchFixture } from './replay-bench-fixture';
 
 async function rawConsume(kafka: Kafka, topic: string, partitions: number, concurrency: number, parse: boolean, total: number): Promise<number> {
   const consumer = kafka.consumer({
@@ -56,29 +54,7 @@ async function main() {
   const concurrency = Number(process.argv[5] ?? 3);
   const runs = Number(process.argv[6] ?? 1);
   const modes = (process.argv[7] ?? 'raw,parse,read,redis,postgres').split(',');
-  const id = `bench${randomBytes(3).toString('hex')}`;
-  const topic = `${id}.events`;
-  const kafka = new Kafka({ clientId: id, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topicSpecs(`${id}.`, partitions).filter((t) => t.topic === topic));
-  const url = `postgres://postgres@127.0.0.1:5432/loyalty_${id}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-  const pool = new Pool({ connectionString: url, max: concurrency + 2 });
-  try {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    let produced = 0;
-    for (let p = 0; p < partitions; p++) {
-      const h = generateHistory({ members: Math.max(1, Math.round(total / partitions / 10)), events: Math.round(total / partitions), seed: 42 + p, partition: p, memberPrefix: `p${p}-` });
-      for (let i = 0; i < h.events.length; i += 5000) {
-        const chunk = h.events.slice(i, i + 5000);
-        await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk.map((e) => ({ partition: p, key: e.envelope.memberId, value: JSON.stringify(e.envelope) })) });
-        produced += chunk.length;
-      }
-    }
-    await producer.disconnect();
-    console.log(`produced ${produced} events into ${partitions} partitions`);
+  await withReplayBenchFixture({ total, partitions, poolMax: concurrency + 2 }, async ({ id, kafka, topic, url, pool, redis, produced }) => {
     if (modes.includes('postgres')) await createDatabaseIfMissing(url);
     // PROFILE=file.cpuprofile: a CPU profile of the measured modes only (not the production).
     const session = process.env.PROFILE ? new Session() : undefined;
@@ -116,13 +92,7 @@ async function main() {
       writeFileSync(process.env.PROFILE!, JSON.stringify(profile));
       session.disconnect();
     }
-  } finally {
-    await pool.end().catch(() => undefined);
-    redis.disconnect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropDatabase(url).catch(() => undefined);
-  }
+  });
 }
 
 main().catch((err) => {
