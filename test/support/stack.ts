@@ -3,13 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
 import { createDatabaseIfMissing, dropDatabase, migrate } from '@loyalty/read-models';
+import { freePort } from '../../scripts/bench/lib/util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -34,16 +34,7 @@ export interface Stack {
   teardown(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort };
 
 export async function createStack(opts: { partitions?: number; brokers?: string } = {}): Promise<Stack> {
   const brokers = opts.brokers ?? BROKERS;

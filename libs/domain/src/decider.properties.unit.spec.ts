@@ -232,7 +232,7 @@ describe('decider properties', () => {
       fc.property(scenario, fc.array(fc.nat(), { maxLength: 20 }), ({ steps, programme, enrolFirst }, picks) => {
         const commands = toCommands(prefix(enrolFirst, steps), new Map());
         const base = run(commands, programme, false);
-        const accepted = commands.map((c, i) => i).filter((i) => base.perCommand[i].length > 0);
+        const accepted = commands.map((_c, i) => i).filter((i) => base.perCommand[i].length > 0);
         if (accepted.length === 0) return;
         // re-deliver some accepted commands 1-3 commands later (a redelivery), at that later time,
         // within the de-duplication window

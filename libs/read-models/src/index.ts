@@ -10,3 +10,4 @@ export * from './redis/redis.projection';
 export * from './redis/queries';
 export * from './offsets/store-offsets';
 export * from './replay';
+export * from './offsets/pipeline-lag';

@@ -3,14 +3,13 @@
 // touched), the apps spawned from dist/, removed again at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { ensureTopics, pipelineSources, stageLags, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
-import { createDatabaseIfMissing, deletePrefix, dropDatabase, migrate, readModelOffsets } from '@loyalty/read-models';
-import { log, sleep } from './util';
+import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
+import { createDatabaseIfMissing, deletePrefix, dropDatabase, migrate, pipelineLag } from '@loyalty/read-models';
+import { freePort, log, sleep } from './util';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -26,17 +25,6 @@ export interface Proc {
   output: string[];
   /** The first chunks of output, kept whole (the ring above drops old ones). */
   head: string[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export class BenchStack {
@@ -152,8 +140,7 @@ export class BenchStack {
 
   /** Lag per stage (messages / offsets not yet applied), as `loyalty lag` computes it. */
   async lags(): Promise<Lags> {
-    const stores = await readModelOffsets(this.pool, this.redis, { schema: this.schema, redisPrefix: this.redisPrefix, eventsTopic: this.topics.events });
-    const s = await stageLags(this.admin, pipelineSources(this.prefix, stores));
+    const s = await pipelineLag(this.admin, this.pool, this.redis, { topicPrefix: this.prefix, schema: this.schema, redisPrefix: this.redisPrefix });
     const out = { heads: {} } as Lags;
     for (const st of s) {
       out[st.stage as StageName] = st.lag;

@@ -1,8 +1,21 @@
 // Small helpers shared by the bench phases: flags, timing, percentiles, process memory.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
+
+/** A TCP port free on 127.0.0.1 at the moment of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
 
 export function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);

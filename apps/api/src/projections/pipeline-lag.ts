@@ -3,8 +3,8 @@ import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import type { AppConfig } from '@loyalty/config';
-import { pipelineSources, stageLags, topicNames, type StageLag } from '@loyalty/kafka';
-import { readModelOffsets } from '@loyalty/read-models';
+import type { StageLag } from '@loyalty/kafka';
+import { pipelineLag } from '@loyalty/read-models';
 import { apiError } from '../common/error.filter';
 import { CONFIG, KAFKA, PG_POOL, REDIS } from '../infrastructure/tokens';
 
@@ -40,13 +40,11 @@ export class PipelineLag implements OnApplicationShutdown {
         throw err;
       });
       const admin = await this.admin;
-      const prefix = this.config.topics.prefix;
-      const stores = await readModelOffsets(this.pool, this.redis, {
+      return await pipelineLag(admin, this.pool, this.redis, {
+        topicPrefix: this.config.topics.prefix,
         schema: this.config.postgres.schema,
         redisPrefix: this.config.redis.keyPrefix,
-        eventsTopic: topicNames(prefix).events,
       });
-      return await stageLags(admin, pipelineSources(prefix, stores));
     } catch {
       throw apiError(503, 'unavailable', 'the pipeline offsets cannot be read right now; retry later');
     }
