@@ -1,6 +1,6 @@
 // Commands over HTTP: enrol, redeem (with Idempotency-Key), adjust, through the real
 // broker: API → loyalty.commands → ledger → loyalty.command-results → API.
-import { createStack, eventually, type Stack } from '../support/stack';
+import { createStack, eventually, freePort, type Stack } from '../support/stack';
 
 let stack: Stack;
 
@@ -15,8 +15,8 @@ afterAll(async () => {
 
 const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', ...extra });
 
-async function post(path: string, body: unknown, extra: Record<string, string> = {}) {
-  const res = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: headers(extra), body: JSON.stringify(body) });
+async function post(path: string, body: unknown, extra: Record<string, string> = {}, apiUrl = stack.apiUrl) {
+  const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: headers(extra), body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -57,6 +57,55 @@ describe('member commands over HTTP', () => {
       (b) => b.available === 50,
     );
     expect(balance).toMatchObject({ available: 50, lifetimeRedeemed: 2_000, lifetimeAdjusted: 2_000, lifetimeEarned: 50 });
+  });
+
+  it('given a redemption refused for short points, when points are then earned, then the same key and body still get the same 422 (from another API instance too), another body 409', async () => {
+    const memberId = `refused-${stack.id}`;
+    expect((await post('/v1/members', { memberId })).status).toBe(201); // 50 welcome points
+    const path = `/v1/members/${memberId}/redemptions`;
+    const key = { 'idempotency-key': 'big-1' };
+
+    const refused = await post(path, { rewardId: 'voucher-50' }, key);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ error: 'insufficient_points', message: 'redemption needs 2000 points, 50 available' });
+
+    // 3,000 points earned by a purchase, visible in the read model
+    const bought = await post('/v1/purchases', { purchaseId: `${memberId}-p1`, memberId, amount: 300_000, currency: 'USD', occurredAt: new Date().toISOString() });
+    expect(bought.status).toBe(202);
+    await eventually(
+      async () => (await fetch(`${stack.apiUrl}/v1/members/${memberId}/balance`, { headers: headers() })).json() as Promise<any>,
+      (b) => b.available === 3_050,
+    );
+
+    // the same key and body: the first answer, from this instance (it saw the outcome) ...
+    const again = await post(path, { rewardId: 'voucher-50' }, key);
+    expect(again.status).toBe(422);
+    expect(again.body).toMatchObject({ error: 'insufficient_points', message: refused.body.message });
+
+    // ... and from an API instance started since, which never saw it: the ledger remembers
+    const port = await freePort();
+    const other = await stack.start('api', { PORT: String(port) });
+    try {
+      const otherUrl = `http://127.0.0.1:${port}`;
+      const fresh = await post(path, { rewardId: 'voucher-50' }, key, otherUrl);
+      expect(fresh.status).toBe(422);
+      expect(fresh.body).toMatchObject({ error: 'insufficient_points', message: refused.body.message });
+      // the same key with another body: a conflict
+      const conflict = await post(path, { rewardId: 'coffee' }, key, otherUrl);
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.error).toBe('idempotency_conflict');
+    } finally {
+      await stack.stop(other);
+    }
+
+    // nothing was spent; the refusal is in the statement with no points moved
+    const balance = (await (await fetch(`${stack.apiUrl}/v1/members/${memberId}/balance`, { headers: headers() })).json()) as any;
+    expect(balance).toMatchObject({ available: 3_050, lifetimeRedeemed: 0 });
+    const statement = await eventually(
+      async () => (await fetch(`${stack.apiUrl}/v1/members/${memberId}/statement`, { headers: headers() })).json() as Promise<any>,
+      (s) => Array.isArray(s.entries) && s.entries.some((e: any) => e.type === 'RedemptionRefused'),
+    );
+    expect(statement.entries.find((e: any) => e.type === 'RedemptionRefused')).toMatchObject({ pointsDelta: 0 });
   });
 
   it('given bad bodies, when posted, then 400 names the field and unknown fields are refused', async () => {

@@ -129,16 +129,30 @@ const purchase: fc.Arbitrary<OpenPurchase> = fc.record({
   sequence: fc.nat({ max: 10_000 }),
   refundIds: fc.array(text, { maxLength: 3 }),
 });
-const idem: fc.Arbitrary<IdempotencyRecord> = fc.record({
-  key: text,
-  requestHash: text,
-  at: epoch,
-  kind: fc.constantFrom('redemption' as const, 'adjustment' as const),
-  ref: text,
-  points: signed,
-  available: signed,
-  sequence: fc.nat({ max: 10_000 }),
-});
+const idem: fc.Arbitrary<IdempotencyRecord> = fc.oneof(
+  fc.record({
+    key: text,
+    requestHash: text,
+    at: epoch,
+    kind: fc.constantFrom('redemption' as const, 'adjustment' as const),
+    ref: text,
+    points: signed,
+    available: signed,
+    sequence: fc.nat({ max: 10_000 }),
+  }),
+  // a recorded refusal (RedemptionRefused): ref is the code, and the message is kept
+  fc.record({
+    key: text,
+    requestHash: text,
+    at: epoch,
+    kind: fc.constant('refusal' as const),
+    ref: fc.constantFrom('insufficient-points', 'unknown-reward'),
+    points: signed,
+    available: signed,
+    sequence: fc.nat({ max: 10_000 }),
+    message: text,
+  }),
+);
 const state: fc.Arbitrary<MemberState> = fc
   .record({
     memberId: text,

@@ -15,7 +15,7 @@ import {
   RefundPurchase,
   ReviewTier,
 } from './commands';
-import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired } from './events';
+import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
 import { IdempotencyRecord, Lot, MemberState, assertNever, available, findPurchase } from './state';
@@ -61,9 +61,21 @@ export type DuplicateOf =
   | { readonly kind: 'referral'; readonly refereeId: string }
   | { readonly kind: 'review'; readonly asOf: string };
 
+/**
+ * What `decide` answers. `ok` says whether there are events to append (`events`, maybe
+ * none); the caller's answer is a rejection when `ok` is false, and also when the decision
+ * carries a `refusal`: a rejection the ledger records (RedemptionRefused) so that a repeat
+ * of the command gets the same answer. Use `rejectionOf` for the answer.
+ */
 export type Decision =
-  | { readonly ok: true; readonly events: readonly MemberEvent[]; readonly duplicateOf?: DuplicateOf }
+  | { readonly ok: true; readonly events: readonly MemberEvent[]; readonly duplicateOf?: DuplicateOf; readonly refusal?: undefined }
+  | { readonly ok: true; readonly events: readonly MemberEvent[]; readonly refusal: Rejection; readonly duplicateOf?: undefined }
   | { readonly ok: false; readonly rejection: Rejection };
+
+/** The rejection the caller gets, whether recorded (a refusal, with its events) or not; undefined when accepted. */
+export function rejectionOf(d: Decision): Rejection | undefined {
+  return d.ok ? d.refusal : d.rejection;
+}
 
 const NOTHING: readonly MemberEvent[] = Object.freeze([]);
 
@@ -341,25 +353,18 @@ function dueLots(s: MemberState, asOfS: number, asOf: string): PointsExpired[] {
 
 function redeem(c: RedeemPoints, s: MemberState, p: Programme, nowMs: number): Decision {
   const d = c.data;
+  // Not recorded: a member who is not enrolled has no stream to record it in (and a 404).
   if (!s.enrolled) return reject('not-enrolled', `member ${d.memberId} is not enrolled`);
   const nowS = Math.floor(nowMs / 1000);
   const requestHash = hash53(`redeem|${d.rewardId ?? ''}|${d.points ?? ''}|${d.reference ?? ''}`);
   const prior = findIdempotency(s, d.idempotencyKey, nowS - p.dedupWindowDays * DAY_S);
   if (prior !== undefined) {
-    if (prior.requestHash !== requestHash || prior.kind !== 'redemption') {
+    if (prior.requestHash !== requestHash || prior.kind === 'adjustment') {
       return reject('idempotency-conflict', `idempotency key ${d.idempotencyKey} was used with a different request`);
     }
+    // The same refusal again, with no new event: the first answer.
+    if (prior.kind === 'refusal') return reject(prior.ref as RejectionCode, prior.message ?? '');
     return duplicate({ kind: 'redemption', redemptionId: prior.ref, pointsSpent: prior.points, available: prior.available, sequence: prior.sequence });
-  }
-  let points: number;
-  if (d.rewardId !== undefined) {
-    const reward = findReward(p, d.rewardId);
-    if (reward === undefined) return reject('unknown-reward', `no reward ${d.rewardId} in the catalogue`);
-    points = reward.points;
-  } else if (d.points !== undefined && Number.isSafeInteger(d.points) && d.points > 0) {
-    points = d.points;
-  } else {
-    return reject('invalid-command', 'a redemption names a rewardId or a positive integer number of points');
   }
   // Lots already past their expiry are expired first: they are not spendable.
   const expired = dueLots(s, nowS, c.metadata.now);
@@ -369,7 +374,17 @@ function redeem(c: RedeemPoints, s: MemberState, p: Programme, nowMs: number): D
     lots = s.lots.filter((l) => l.expiresAt > nowS);
     for (const e of expired) avail -= e.data.points;
   }
-  if (avail < points) return reject('insufficient-points', `redemption needs ${points} points, ${Math.max(0, avail)} available`);
+  let points: number;
+  if (d.rewardId !== undefined) {
+    const reward = findReward(p, d.rewardId);
+    if (reward === undefined) return refuse(c, requestHash, undefined, 'unknown-reward', `no reward ${d.rewardId} in the catalogue`, avail);
+    points = reward.points;
+  } else if (d.points !== undefined && Number.isSafeInteger(d.points) && d.points > 0) {
+    points = d.points;
+  } else {
+    return reject('invalid-command', 'a redemption names a rewardId or a positive integer number of points');
+  }
+  if (avail < points) return refuse(c, requestHash, points, 'insufficient-points', `redemption needs ${points} points, ${Math.max(0, avail)} available`, avail);
   const events: MemberEvent[] = [...expired];
   events.push({
     type: 'RewardRedeemed',
@@ -385,6 +400,26 @@ function redeem(c: RedeemPoints, s: MemberState, p: Programme, nowMs: number): D
     },
   });
   return { ok: true, events };
+}
+
+/**
+ * A rejection that depends on more than the request (the points the member holds, the
+ * catalogue in force): recorded as RedemptionRefused, so the key keeps this answer.
+ */
+function refuse(c: RedeemPoints, requestHash: string, points: number | undefined, code: RedemptionRefusalCode, message: string, avail: number): Decision {
+  const d = c.data;
+  const data: { -readonly [K in keyof RedemptionRefused['data']]: RedemptionRefused['data'][K] } = {
+    idempotencyKey: d.idempotencyKey,
+    requestHash,
+    code,
+    message,
+    available: avail,
+    recordedAt: c.metadata.now,
+  };
+  if (d.rewardId !== undefined) data.rewardId = d.rewardId;
+  if (d.reference !== undefined) data.reference = d.reference;
+  if (points !== undefined) data.points = points;
+  return { ok: true, events: [{ type: 'RedemptionRefused', data }], refusal: { code, message } };
 }
 
 export const MAX_ADJUSTMENT = 1_000_000_000;

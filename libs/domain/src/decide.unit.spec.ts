@@ -2,7 +2,7 @@ import { DEFAULT_PROGRAMME, MemberEvent, MemberState, available, decide, evolve,
 import { M, T0, adjust, creditReferral, day, enrol, expire, purchase, redeem, refund, review } from '../test/fixtures';
 import type { MemberCommand } from './commands';
 
-/** Runs commands from the initial state; returns all events and the final state. */
+/** Runs commands from the initial state; returns all events (recorded refusals included) and the final state. */
 function run(commands: readonly MemberCommand[]): { events: MemberEvent[]; state: MemberState } {
   let state = initialState(M);
   const events: MemberEvent[] = [];
@@ -163,11 +163,52 @@ describe('redemptions', () => {
       { type: 'RewardRedeemed', data: { rewardId: 'coffee', points: 100, lots: [{ lotId: 'L2', points: 50 }, { lotId: 'L4', points: 40 }, { lotId: 'L6', points: 10 }] } },
     ]);
   });
-  it('never goes below zero', () => {
-    given(run([enrol()]).events).when(redeem('k1', { rewardId: 'free-shipping' })).thenRejects('insufficient-points');
+  it('never goes below zero: the refusal is recorded (no points move)', () => {
+    const after = given(run([enrol()]).events)
+      .when(redeem('k1', { rewardId: 'free-shipping' }))
+      .thenRefuses('insufficient-points', [
+        {
+          type: 'RedemptionRefused',
+          data: { idempotencyKey: 'k1', rewardId: 'free-shipping', points: 150, code: 'insufficient-points', message: 'redemption needs 150 points, 50 available', available: 50, recordedAt: T0 },
+        },
+      ]);
+    expect(available(after)).toBe(50);
+    expect(after.lots).toEqual(run([enrol()]).state.lots);
   });
-  it('rejects an unknown reward', () => {
-    given(run([enrol()]).events).when(redeem('k1', { rewardId: 'yacht' })).thenRejects('unknown-reward');
+  it('rejects an unknown reward, and records it', () => {
+    given(run([enrol()]).events)
+      .when(redeem('k1', { rewardId: 'yacht' }))
+      .thenRefuses('unknown-reward', [{ type: 'RedemptionRefused', data: { rewardId: 'yacht', points: undefined, code: 'unknown-reward', available: 50 } }]);
+  });
+  it('a refused key keeps its answer: points earned since change nothing, another request under it is a conflict', () => {
+    const { events } = run([enrol(), redeem('k1', { points: 120, reference: 'tote' }, day(1)), purchase('p1', 20_000, day(2), day(2))]);
+    expect(events.map((e) => e.type)).toEqual(['MemberEnrolled', 'PointsEarned', 'RedemptionRefused', 'PurchaseMade', 'PointsEarned']);
+    // the same key and request, with the points now there: the first answer again, no event
+    const again = given(events).when(redeem('k1', { points: 120, reference: 'tote' }, day(3)));
+    again.thenRejects('insufficient-points');
+    expect(again.decision).toEqual({ ok: false, rejection: { code: 'insufficient-points', message: 'redemption needs 120 points, 50 available' } });
+    // the same key with another request
+    given(events).when(redeem('k1', { points: 100, reference: 'tote' }, day(3))).thenRejects('idempotency-conflict');
+    given(events).when(redeem('k1', { rewardId: 'coffee' }, day(3))).thenRejects('idempotency-conflict');
+    // another key is decided on its own
+    given(events).when(redeem('k2', { points: 120, reference: 'tote' }, day(3))).thenMatches([{ type: 'RewardRedeemed', data: { points: 120 } }]);
+    // an adjustment under the refused key is a conflict too
+    given(events).when(adjust('k1', 10, day(3))).thenRejects('idempotency-conflict');
+  });
+  it('a refusal is remembered for the de-duplication window only, like any idempotency record', () => {
+    const { events } = run([enrol(), redeem('k1', { points: 120, reference: 'tote' }, day(1)), purchase('p1', 20_000, day(2), day(2))]);
+    given(events).when(redeem('k1', { points: 120, reference: 'tote' }, day(90))).thenRejects('insufficient-points');
+    given(events).when(redeem('k1', { points: 120, reference: 'tote' }, day(92))).thenMatches([{ type: 'RewardRedeemed', data: { points: 120 } }]);
+  });
+  it('does not record what the request alone decides, nor a member who is not enrolled', () => {
+    given(run([enrol()]).events).when(redeem('k1', { points: 0, reference: 'x' })).thenRejects('invalid-command');
+    given([]).when(redeem('k1', { rewardId: 'coffee' })).thenRejects('not-enrolled');
+  });
+  it('a refusal leaves lots past their expiry alone (only a redemption expires them first)', () => {
+    const { events } = run([enrol(), purchase('p1', 20_000, day(300), day(300))]);
+    given(events).when(redeem('k1', { points: 500, reference: 'x' }, day(370))).thenRefuses('insufficient-points', [
+      { type: 'RedemptionRefused', data: { points: 500, available: 200, message: 'redemption needs 500 points, 200 available' } },
+    ]);
   });
   it('returns the first outcome for a repeated key, and a conflict for the same key with another request', () => {
     const { events, state } = run([enrol(), purchase('p1', 20_000), redeem('k1', { rewardId: 'coffee' })]);

@@ -81,6 +81,35 @@ export type RewardRedeemed = {
   };
 };
 
+/**
+ * A redemption with an idempotency key refused because of what the ledger held at the
+ * time (points short, a reward not in the catalogue): no points move, but the refusal is
+ * a fact of the member's stream, so a repeat of the same key and request is answered with
+ * the same refusal by any ledger instance, after any restart (and another request under
+ * that key is an idempotency conflict), exactly as for a redemption that succeeded.
+ */
+export type RedemptionRefused = {
+  readonly type: 'RedemptionRefused';
+  readonly data: {
+    readonly idempotencyKey: string;
+    readonly requestHash: string;
+    /** What was asked: a reward, or a number of points with a reference. */
+    readonly rewardId?: string;
+    readonly reference?: string;
+    /** The points the redemption needed (absent when the reward is unknown). */
+    readonly points?: number;
+    /** The rejection, as the caller got it. */
+    readonly code: RedemptionRefusalCode;
+    readonly message: string;
+    /** The points the member could spend at the time (lots past their expiry left out). */
+    readonly available: number;
+    readonly recordedAt: string;
+  };
+};
+
+/** The rejections of a redemption that depend on more than the request itself, and are recorded. */
+export type RedemptionRefusalCode = 'insufficient-points' | 'unknown-reward';
+
 export type PurchaseRefunded = {
   readonly type: 'PurchaseRefunded';
   readonly data: { readonly refundId: string; readonly purchaseId: string; readonly amount: number };
@@ -130,6 +159,7 @@ export type MemberEvent =
   | PointsEarned
   | TierChanged
   | RewardRedeemed
+  | RedemptionRefused
   | PurchaseRefunded
   | PointsReversed
   | PointsExpired
@@ -158,6 +188,7 @@ export const CURRENT_EVENT_VERSION: Record<MemberEventType, number> = {
   PointsEarned: 1,
   TierChanged: 1,
   RewardRedeemed: 1,
+  RedemptionRefused: 1,
   PurchaseRefunded: 1,
   PointsReversed: 1,
   PointsExpired: 1,

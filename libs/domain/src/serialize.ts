@@ -49,7 +49,11 @@ export function serializeStateJson(s: MemberState): string {
     prevAt = p.at;
     prevPSeq = p.sequence;
   }
-  const idem: Cell[] = s.idempotency.map((r) => [r.key, r.requestHash, r.at, r.kind === 'redemption' ? 0 : 1, r.ref, r.points, r.available, r.sequence]);
+  const idem: Cell[] = s.idempotency.map((r) => {
+    const cells: Cell[] = [r.key, r.requestHash, r.at, KIND_CODE[r.kind], r.ref, r.points, r.available, r.sequence];
+    if (r.kind === 'refusal') cells.push(r.message ?? '');
+    return cells;
+  });
   const out: Cell[] = [
     JSON_FORMAT,
     s.memberId,
@@ -78,6 +82,16 @@ export function serializeStateJson(s: MemberState): string {
 }
 
 export class StateFormatError extends Error {}
+
+// Idempotency record kinds; `refusal` (2) came with RedemptionRefused, and only its
+// records carry one more field (the message), so states without refusals read as before.
+const KIND_CODE: Record<IdempotencyRecord['kind'], number> = { redemption: 0, adjustment: 1, refusal: 2 };
+function kindOf(code: number): IdempotencyRecord['kind'] {
+  if (code === 0) return 'redemption';
+  if (code === 1) return 'adjustment';
+  if (code === 2) return 'refusal';
+  throw new StateFormatError(`unknown idempotency record kind ${code}`);
+}
 
 export function deserializeState(raw: string): MemberState {
   if (raw.charCodeAt(0) === 50 /* 2 */) return new Reader(raw).state();
@@ -127,16 +141,20 @@ function deserializeJson(json: string): MemberState {
       refundIds: c.slice(8) as string[],
     });
   }
-  const idempotency: IdempotencyRecord[] = (a[20] as Cell[][]).map((c) => ({
-    key: c[0] as string,
-    requestHash: c[1] as string,
-    at: c[2] as number,
-    kind: c[3] === 0 ? 'redemption' : 'adjustment',
-    ref: c[4] as string,
-    points: c[5] as number,
-    available: c[6] as number,
-    sequence: c[7] as number,
-  }));
+  const idempotency: IdempotencyRecord[] = (a[20] as Cell[][]).map((c) => {
+    const kind = kindOf(c[3] as number);
+    const r: IdempotencyRecord = {
+      key: c[0] as string,
+      requestHash: c[1] as string,
+      at: c[2] as number,
+      kind,
+      ref: c[4] as string,
+      points: c[5] as number,
+      available: c[6] as number,
+      sequence: c[7] as number,
+    };
+    return kind === 'refusal' ? { ...r, message: c[8] as string } : r;
+  });
   return {
     ...initialState(a[1] as string),
     sequence: a[2] as number,
@@ -386,16 +404,17 @@ class Reader {
     const ni = this.u();
     const idempotency: IdempotencyRecord[] = new Array(ni);
     for (let j = 0; j < ni; j++) {
-      idempotency[j] = {
+      const r: IdempotencyRecord = {
         key: this.str(),
         requestHash: this.str(),
         at: this.s(),
-        kind: this.u() === 0 ? 'redemption' : 'adjustment',
+        kind: kindOf(this.u()),
         ref: this.str(),
         points: this.s(),
         available: this.s(),
         sequence: this.u(),
       };
+      idempotency[j] = r.kind === 'refusal' ? { ...r, message: this.str() } : r;
     }
     const referees: string[] = new Array(this.u());
     for (let j = 0; j < referees.length; j++) referees[j] = this.str();
@@ -511,11 +530,12 @@ function serializeCompact(s: MemberState): string {
     w.str(r.key);
     w.str(r.requestHash);
     w.s(r.at);
-    w.u(r.kind === 'redemption' ? 0 : 1);
+    w.u(KIND_CODE[r.kind]);
     w.str(r.ref);
     w.s(r.points);
     w.s(r.available);
     w.u(r.sequence);
+    if (r.kind === 'refusal') w.str(r.message ?? '');
   }
   w.u(s.referees.length);
   for (const r of s.referees) w.str(r);

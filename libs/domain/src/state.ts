@@ -34,18 +34,21 @@ export interface OpenPurchase {
   readonly refundIds: readonly string[];
 }
 
-/** The remembered outcome of a redemption or adjustment, by idempotency key. */
+/** The remembered outcome of a redemption, a refused redemption or an adjustment, by idempotency key. */
 export interface IdempotencyRecord {
   readonly key: string;
   readonly requestHash: string;
   /** Recording time, epoch seconds. */
   readonly at: number;
-  readonly kind: 'redemption' | 'adjustment';
-  /** redemptionId or adjustmentId. */
+  readonly kind: 'redemption' | 'adjustment' | 'refusal';
+  /** redemptionId or adjustmentId; for a refusal, the rejection code. */
   readonly ref: string;
+  /** Points spent or adjusted; for a refusal, the points asked (0 when unknown). */
   readonly points: number;
   readonly available: number;
   readonly sequence: number;
+  /** Refusals only: the rejection message, as first given. */
+  readonly message?: string;
 }
 
 export interface MemberState {
@@ -388,6 +391,22 @@ class Draft {
             sequence,
           });
         }
+        return;
+      }
+      case 'RedemptionRefused': {
+        // No points move: the refusal is remembered as the answer to its idempotency key.
+        const d = event.data;
+        this.remember({
+          key: d.idempotencyKey,
+          requestHash: d.requestHash,
+          at: toSeconds(d.recordedAt),
+          kind: 'refusal',
+          ref: d.code,
+          points: d.points ?? 0,
+          available: d.available,
+          sequence,
+          message: d.message,
+        });
         return;
       }
       case 'PurchaseRefunded': {

@@ -59,7 +59,7 @@ export class MemberCommandsController {
   @HttpCode(201)
   @Route('writer', 'Redeem points: a reward, or points with a reference', {
     errors: [404, 409, 413, 422, 503],
-    description: `${WAITS} Never below zero: 422 \`insufficient_points\`. A repeated Idempotency-Key with the same body returns the first answer (a 422 included), with another body 409.`,
+    description: `${WAITS} Never below zero: 422 \`insufficient_points\`. A repeated Idempotency-Key with the same body returns the first answer (a 422 included), with another body 409, within the de-duplication window (90 days by default): a 422 for points short or an unknown reward is recorded in the ledger (event RedemptionRefused, no points move), so every API instance gives it again, after restarts too.`,
   })
   @ApiHeader({ ...IDEMPOTENCY_HEADER, required: true })
   @ApiBody({ type: RedeemBody })

@@ -4,6 +4,8 @@ import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
 export function outcomeOf(wire: CommandMessage, decision: Decision, after: MemberState): CommandOutcome {
   const base = { commandId: wire.commandId, memberId: wire.data.memberId, sequence: after.sequence };
   if (!decision.ok) return { ...base, status: 'rejected', events: 0, rejection: decision.rejection };
+  // A recorded rejection (RedemptionRefused): its event is appended, the caller gets the rejection.
+  if (decision.refusal) return { ...base, status: 'rejected', events: decision.events.length, rejection: { ...decision.refusal } };
   if (decision.duplicateOf) {
     return { ...base, status: 'duplicate', events: 0, result: { ...decision.duplicateOf } };
   }

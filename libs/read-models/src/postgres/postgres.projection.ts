@@ -338,6 +338,10 @@ export function foldPostgresBatch(envelopes: readonly EventEnvelope[]): Postgres
         takeLots(env.memberId, d.lots);
         break;
       }
+      case 'RedemptionRefused':
+        // No points move and no redemption happened: the ledger entry (points delta 0,
+        // the request and the rejection in its data) is the whole record of it.
+        break;
       case 'ReferralCompleted': {
         if (e.data.referrerId === env.memberId) m.referrals += 1;
         break;

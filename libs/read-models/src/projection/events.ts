@@ -70,6 +70,7 @@ export function pointsEffect(e: MemberEvent): PointsEffect {
     case 'TierChanged':
     case 'PurchaseRefunded':
     case 'ReferralCompleted':
+    case 'RedemptionRefused': // a refused redemption moves no points
       return NONE;
     default:
       return exhaustive(e);

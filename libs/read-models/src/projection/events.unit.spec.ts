@@ -20,6 +20,21 @@ describe('event meanings shared by both projections', () => {
     expect(d(h.add('a', 'RewardRedeemed', { redemptionId: 'r', points: 3, lots: [] }, at))).toBe(-3);
     expect(d(h.add('a', 'PointsAdjusted', { points: -2, reason: 'x', actor: 'y', adjustmentId: 'z' }, at))).toBe(-2);
     expect(d(h.add('a', 'PointsExpired', { points: 1, lotId: 'l', asOf: at }, at))).toBe(-1);
+    expect(d(h.add('a', 'RedemptionRefused', { idempotencyKey: 'k', requestHash: 'h', rewardId: 'coffee', points: 100, code: 'insufficient-points', message: 'm', available: 4, recordedAt: at }, at))).toBe(0);
+  });
+
+  it('a refused redemption is known to both projections, moves no points and is no redemption', () => {
+    const h = new History();
+    const at = '2025-01-01T00:00:00.000Z';
+    h.enrol('a', at);
+    const refused = h.add('a', 'RedemptionRefused', { idempotencyKey: 'k', requestHash: 'h', points: 500, reference: 'x', code: 'insufficient-points', message: 'm', available: 0, recordedAt: at }, at);
+    expect(() => assertKnown(refused)).not.toThrow();
+    const envs = h.events.map((e) => e.envelope);
+    const sets = foldPostgresBatch(envs);
+    expect(sets.ledger.map((r) => [r.t, r.p])).toEqual([['MemberEnrolled', 0], ['RedemptionRefused', 0]]);
+    expect(sets.redemptions).toEqual([]);
+    expect(sets.members.get('a')).toMatchObject({ available: 0, redeemed: 0, redemptions: 0, sequence: 2 });
+    expect(foldRedisBatch(envs).members.get('a')).toMatchObject({ delta: 0, redeemed: 0, sequence: 2 });
   });
 
   it('refuses unknown types and newer versions instead of guessing', () => {
