@@ -49,6 +49,9 @@ describe('loadProgramme', () => {
       ['voucher-10', 500],
       ['voucher-50', 2000],
     ]);
+    expect(DEFAULT_PROGRAMME.review).toEqual({ downgradeLevels: 1, downgradeGraceMonths: 0 });
+    expect(loadProgramme({ ...defaultJson, review: { downgradeLevels: 2 } }).review).toEqual({ downgradeLevels: 2, downgradeGraceMonths: 0 });
+    expect(loadProgramme({ ...defaultJson, review: { downgradeGraceMonths: 6 } }).review).toEqual({ downgradeLevels: 1, downgradeGraceMonths: 6 });
     expect(DEFAULT_PROGRAMME).toMatchObject({ currency: 'USD', welcomeBonus: 50, birthdayBonus: 100, referral: { referrer: 200, referee: 100 }, expiryMonths: 12, dedupWindowDays: 90, autoEnroll: true });
   });
   it.each([
@@ -59,6 +62,9 @@ describe('loadProgramme', () => {
     [{ earn: { points: 1 } }, 'programme.earn.perMinorUnits must be an integer in 1..9007199254740991'],
     [{ promotions: [{ id: 'p', from: '2025-01-01', to: '2025-02-01T00:00:00Z', bonusPoints: 5 }] }, 'programme.promotions[0].from must be an ISO 8601 instant with offset'],
     [{ tiers: [{ name: 'Member', threshold: 10, multiplierBp: 10000 }] }, 'programme.tiers[0].threshold must be 0 (the tier of a new member)'],
+    [{ review: { downgradeLevels: 1, downgradeGraceMonths: -1 } }, 'programme.review.downgradeGraceMonths must be a non-negative integer'],
+    [{ review: { downgradeGraceMonths: 1.5 } }, 'programme.review.downgradeGraceMonths must be a non-negative integer'],
+    [{ review: { downgradeGraceMonths: 1201 } }, 'programme.review.downgradeGraceMonths must be a non-negative integer'],
   ])('refuses a bad field, naming it (%#)', (patch, message) => {
     expect(() => loadProgramme({ ...defaultJson, ...patch })).toThrow(new ProgrammeError('', message));
     try {

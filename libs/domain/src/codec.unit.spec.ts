@@ -1,6 +1,7 @@
 // Properties of the fast paths: the regex-free ISO parser and formatter agree with the
-// reference forms, and the member state survives serialisation exactly (format 2, the
-// format 1 fallback, and format 1 strings written by older ledgers).
+// reference forms, and the member state survives serialisation exactly (format 3, the
+// format 1 fallback, and format 1 strings written by older ledgers; format 2 strings:
+// state-formats.unit.spec.ts).
 import fc from 'fast-check';
 import {
   IdempotencyRecord,
@@ -175,11 +176,12 @@ const state: fc.Arbitrary<MemberState> = fc
     referees: fc.array(text, { maxLength: 3 }),
     lastReviewAt: fc.oneof(fc.constant(0), epoch),
     purchaseCount: fc.nat({ max: 100_000 }),
+    tierSince: fc.oneof(fc.constant(0), epoch),
   })
   .map((r) => ({ ...initialState(r.memberId), ...r }));
 
 describe('member state serialisation', () => {
-  it('deserialize(serialize(s)) equals s, in format 2 or its format 1 fallback', () => {
+  it('deserialize(serialize(s)) equals s, in format 3 or its format 1 fallback', () => {
     fc.assert(
       fc.property(state, (s) => {
         const raw = serializeState(s);
@@ -201,10 +203,11 @@ describe('member state serialisation', () => {
     );
   });
 
-  it('writes format 2 for ordinary states and refuses garbage', () => {
+  it('writes format 3 for ordinary states and refuses garbage', () => {
     const s: MemberState = { ...initialState('m-1'), lots: [{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }] };
-    expect(serializeState(s).startsWith('2')).toBe(true);
+    expect(serializeState(s).startsWith('3')).toBe(true);
     expect(() => deserializeState('2###')).toThrow();
+    expect(() => deserializeState('3###')).toThrow();
     expect(() => deserializeState(serializeState(s) + 'x')).toThrow();
     expect(() => deserializeState('[9]')).toThrow(/unknown member state format/);
   });

@@ -283,7 +283,7 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   const q = qualifyingPoints(s, p, occS) + qualifying;
   const reached = tierIndexFor(p, q);
   if (reached > tierIdx) {
-    out.events.push({ type: 'TierChanged', data: { from: tier, to: p.tiers[reached].name, reason: 'upgrade' } });
+    out.events.push({ type: 'TierChanged', data: { from: tier, to: p.tiers[reached].name, reason: 'upgrade', effectiveAt: d.occurredAt } });
   }
   return { ok: true, events: out.events };
 }
@@ -480,6 +480,9 @@ function review(c: ReviewTier, s: MemberState, p: Programme, nowMs: number): Dec
   if (asOfS <= s.lastReviewAt) return duplicate({ kind: 'review', asOf: c.data.asOf });
   const cur = tierIndexOf(p, s.tier);
   if (cur === 0) return { ok: true, events: NOTHING };
+  // The grace period: no downgrade within N months of the change that gave the current tier.
+  const grace = p.review.downgradeGraceMonths;
+  if (grace > 0 && s.tierSince > 0 && asOfS < addMonthsSeconds(s.tierSince, grace)) return { ok: true, events: NOTHING };
   const q = qualifyingPoints(s, p, asOfS);
   if (q >= p.tiers[cur].threshold) return { ok: true, events: NOTHING };
   const to = Math.max(tierIndexFor(p, q), cur - p.review.downgradeLevels);

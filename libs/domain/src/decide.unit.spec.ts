@@ -1,13 +1,14 @@
-import { DEFAULT_PROGRAMME, MemberEvent, MemberState, available, decide, evolve, given, initialState, lotsBalance } from './index';
+import { DEFAULT_PROGRAMME, MemberEvent, MemberState, available, decide, evolve, fromEnvelope, given, initialState, loadProgramme, lotsBalance, toEnvelopes } from './index';
+import defaultJson from '../../../programmes/default.json';
 import { M, T0, adjust, creditReferral, day, enrol, expire, purchase, redeem, refund, review } from '../test/fixtures';
 import type { MemberCommand } from './commands';
 
 /** Runs commands from the initial state; returns all events (recorded refusals included) and the final state. */
-function run(commands: readonly MemberCommand[]): { events: MemberEvent[]; state: MemberState } {
+function run(commands: readonly MemberCommand[], programme = DEFAULT_PROGRAMME): { events: MemberEvent[]; state: MemberState } {
   let state = initialState(M);
   const events: MemberEvent[] = [];
   for (const c of commands) {
-    const d = decide(c, state, DEFAULT_PROGRAMME);
+    const d = decide(c, state, programme);
     if (!d.ok) throw new Error(`${c.type} rejected: ${d.rejection.code} ${d.rejection.message}`);
     for (const e of d.events) {
       state = evolve(state, e);
@@ -102,6 +103,57 @@ describe('tiers', () => {
   it('keeps the tier at review while qualifying points stay above the threshold', () => {
     const { events } = run([enrol(), purchase('p1', 60_000, T0)]); // Silver, 600
     given(events).when(review('2025-04-01T00:00:00.000Z')).thenNothing();
+  });
+  describe('downgrade grace period (review.downgradeGraceMonths)', () => {
+    const GRACE = loadProgramme({ ...defaultJson, review: { downgradeLevels: 1, downgradeGraceMonths: 3 } });
+    // Platinum by a purchase at T0 (2025-03-10), then most of it refunded: 1,000 qualifying points (a Silver's)
+    const platinumThenRefunded = () => [enrol(), purchase('p1', 600_000, T0), refund('r1', 'p1', 500_000, day(5))];
+
+    it('the default programme has none: the first review after the drop downgrades', () => {
+      expect(DEFAULT_PROGRAMME.review.downgradeGraceMonths).toBe(0);
+      const { events } = run(platinumThenRefunded());
+      given(events).when(review('2025-04-01T00:00:00.000Z')).thenMatches([{ type: 'TierChanged', data: { from: 'Platinum', to: 'Gold', reason: 'review' } }]);
+    });
+    it('the upgrade records when the tier took effect: the crossing purchase occurredAt', () => {
+      const { events, state } = run(platinumThenRefunded(), GRACE);
+      expect(events.find((e) => e.type === 'TierChanged')).toEqual({ type: 'TierChanged', data: { from: 'Member', to: 'Platinum', reason: 'upgrade', effectiveAt: T0 } });
+      expect(state.tierSince).toBe(Date.parse(T0) / 1000);
+    });
+    it('no downgrade within N months of the upgrade; at N months, one level', () => {
+      const { events } = run(platinumThenRefunded(), GRACE);
+      given(events, { programme: GRACE }).when(review('2025-04-01T00:00:00.000Z')).thenNothing();
+      given(events, { programme: GRACE }).when(review('2025-06-01T00:00:00.000Z')).thenNothing(); // 2025-06-10 ends the grace
+      given(events, { programme: GRACE }).when(review('2025-07-01T00:00:00.000Z')).then([
+        { type: 'TierChanged', data: { from: 'Platinum', to: 'Gold', reason: 'review', asOf: '2025-07-01T00:00:00.000Z' } },
+      ]);
+    });
+    it('a review downgrade starts a new grace period: the next level goes N months later, not the next month', () => {
+      const { events, state } = run([...platinumThenRefunded(), review('2025-07-01T00:00:00.000Z')], GRACE);
+      expect(state.tier).toBe('Gold');
+      expect(state.tierSince).toBe(Date.parse('2025-07-01T00:00:00Z') / 1000);
+      given(events, { programme: GRACE }).when(review('2025-08-01T00:00:00.000Z')).thenNothing();
+      given(events, { programme: GRACE }).when(review('2025-09-01T00:00:00.000Z')).thenNothing();
+      given(events, { programme: GRACE }).when(review('2025-10-01T00:00:00.000Z')).thenMatches([{ type: 'TierChanged', data: { from: 'Gold', to: 'Silver', reason: 'review' } }]);
+      // without a grace period the same history goes down the next month
+      given(events).when(review('2025-08-01T00:00:00.000Z')).thenMatches([{ type: 'TierChanged', data: { from: 'Gold', to: 'Silver' } }]);
+    });
+    it('an upgrade during the grace period starts it again', () => {
+      const { events, state } = run([...platinumThenRefunded(), review('2025-07-01T00:00:00.000Z'), purchase('p2', 300_000, day(120), day(120))], GRACE);
+      expect(events.filter((e) => e.type === 'TierChanged').map((e) => e.data)).toEqual([
+        { from: 'Member', to: 'Platinum', reason: 'upgrade', effectiveAt: T0 },
+        { from: 'Platinum', to: 'Gold', reason: 'review', asOf: '2025-07-01T00:00:00.000Z' },
+        { from: 'Gold', to: 'Platinum', reason: 'upgrade', effectiveAt: day(120) },
+      ]);
+      expect(state.tierSince).toBe(Date.parse(day(120)) / 1000);
+    });
+    it('an upgrade written before effectiveAt existed takes the envelope occurredAt (the purchase time) when read', () => {
+      const [env] = toEnvelopes(M, 4, [{ type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade' } }], { commandId: 'c', correlationId: 'c', recordedAt: day(3), occurredAt: day(2) });
+      const read = fromEnvelope(JSON.parse(JSON.stringify(env)));
+      expect(read).toEqual({ type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade', effectiveAt: day(2) } });
+      expect(evolve(initialState(M), read).tierSince).toBe(Date.parse(day(2)) / 1000);
+      // a bare old event, not read through an envelope: not known, no grace period
+      expect(evolve(initialState(M), { type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade' } }).tierSince).toBe(0);
+    });
   });
   it('counts reversals against qualifying points', () => {
     const { events } = run([enrol(), purchase('p1', 60_000, T0), refund('r1', 'p1', 20_000, day(1))]); // 600 - 200 = 400

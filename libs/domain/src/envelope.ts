@@ -64,7 +64,9 @@ export function toEnvelopes(
 //    the step 1 → 2 takes it from the envelope, where every version carries it;
 // 2. in-version defaults: fields added to a version after it was first published are
 //    optional; readers get them filled: `recordedAt` in the data of RewardRedeemed and
-//    PointsAdjusted is taken from the envelope when an older event lacks it.
+//    PointsAdjusted, and `effectiveAt` of an upgrade's TierChanged (its envelope's
+//    occurredAt: the crossing purchase's), are taken from the envelope when an older
+//    event lacks them.
 // A version newer than this code knows is refused (deploy the newer reader first).
 
 type AnyEnvelope = Omit<EventEnvelope, 'data' | 'type'> & { readonly type: string; readonly data: Record<string, unknown> };
@@ -93,6 +95,9 @@ export function upcast(envelope: AnyEnvelope | EventEnvelope): EventEnvelope {
   }
   if ((type === 'RewardRedeemed' || type === 'PointsAdjusted') && e.data.recordedAt === undefined) {
     e = { ...e, data: { ...e.data, recordedAt: e.recordedAt } };
+  }
+  if (type === 'TierChanged' && e.data.reason === 'upgrade' && e.data.effectiveAt === undefined) {
+    e = { ...e, data: { ...e.data, effectiveAt: e.occurredAt } };
   }
   return e as EventEnvelope;
 }

@@ -63,7 +63,19 @@ export type PointsEarned = {
 
 export type TierChanged = {
   readonly type: 'TierChanged';
-  readonly data: { readonly from: TierName; readonly to: TierName; readonly reason: 'upgrade' | 'review'; readonly asOf?: string };
+  readonly data: {
+    readonly from: TierName;
+    readonly to: TierName;
+    readonly reason: 'upgrade' | 'review';
+    /** reason `review`: the review's as-of (also when the new tier took effect). */
+    readonly asOf?: string;
+    /**
+     * reason `upgrade`: when the new tier took effect, the crossing purchase's occurredAt
+     * (the downgrade grace period counts from it). Older upgrades lack it; the upcaster
+     * takes the envelope's occurredAt, which is that same instant.
+     */
+    readonly effectiveAt?: string;
+  };
 };
 
 export type RewardRedeemed = {

@@ -58,7 +58,12 @@ export interface Programme {
   /** Ascending thresholds; the first is 0 and is the tier of a new member. */
   readonly tiers: readonly Tier[];
   readonly qualifyingWindowDays: number;
-  readonly review: { readonly downgradeLevels: number };
+  /**
+   * Downgrades, at review time only: at most `downgradeLevels` levels per review, and none
+   * within `downgradeGraceMonths` calendar months of the TierChanged that gave the member
+   * their current tier (0: no grace period).
+   */
+  readonly review: { readonly downgradeLevels: number; readonly downgradeGraceMonths: number };
   readonly welcomeBonus: number;
   readonly birthdayBonus: number;
   readonly referral: { readonly referrer: number; readonly referee: number };
@@ -184,7 +189,10 @@ export function loadProgramme(json: unknown): Programme {
     earn,
     tiers,
     qualifyingWindowDays: int(p.qualifyingWindowDays, 'programme.qualifyingWindowDays', 1, 3660),
-    review: { downgradeLevels: opt(review, 'downgradeLevels', (v) => int(v, 'programme.review.downgradeLevels', 1, 100), 1) },
+    review: {
+      downgradeLevels: opt(review, 'downgradeLevels', (v) => int(v, 'programme.review.downgradeLevels', 1, 100), 1),
+      downgradeGraceMonths: opt(review, 'downgradeGraceMonths', (v) => int(v, 'programme.review.downgradeGraceMonths', 0, 1200), 0),
+    },
     welcomeBonus: int(p.welcomeBonus, 'programme.welcomeBonus'),
     birthdayBonus: int(p.birthdayBonus, 'programme.birthdayBonus'),
     referral: { referrer: int(ref.referrer, 'programme.referral.referrer'), referee: int(ref.referee, 'programme.referral.referee') },

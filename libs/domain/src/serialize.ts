@@ -1,16 +1,19 @@
 // The member state as a compact string (the ledger stores it in the compacted topic
 // loyalty.member-state, keyed by memberId).
 //
-// Format 2 (written): see serializeState below. Format 1 (still read, and written for a
-// state format 2 cannot hold, e.g. a non-integer or a lot id not of the form L<n>) is
-// compact JSON: a positional array, format version first. Lists are flattened; instants
+// Format 3 (written): see serializeState below. Format 2 (still read: states written
+// before format 3, upcast on read) is format 3 without `tierSince`, read as 0 (not known:
+// no downgrade grace period until the next tier change; `loyalty rebuild-ledger-state`
+// computes it from the events). Format 1 (still read, and written for a state format 3
+// cannot hold, e.g. a non-integer or a lot id not of the form L<n>) is compact JSON: a
+// positional array, format version first (`tierSince` last, 0 when absent). Lists are flattened; instants
 // are epoch seconds, delta-encoded within each list; lot ids `L<n>` are stored as
 // the delta of n; programme versions of open purchases are interned.
 
 import { lotIdFor } from './ids';
 import { IdempotencyRecord, Lot, MemberState, OpenPurchase, QualifyingEntry, initialState } from './state';
 
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 const JSON_FORMAT = 1;
 
 type Cell = string | number | Cell[];
@@ -77,6 +80,7 @@ export function serializeStateJson(s: MemberState): string {
     purchases,
     idem,
     s.referees.slice(),
+    s.tierSince,
   ];
   return JSON.stringify(out);
 }
@@ -94,7 +98,9 @@ function kindOf(code: number): IdempotencyRecord['kind'] {
 }
 
 export function deserializeState(raw: string): MemberState {
-  if (raw.charCodeAt(0) === 50 /* 2 */) return new Reader(raw).state();
+  const c = raw.charCodeAt(0);
+  if (c === 51 /* 3 */) return new Reader(raw, 3).state();
+  if (c === 50 /* 2 */) return new Reader(raw, 2).state();
   return deserializeJson(raw);
 }
 
@@ -176,12 +182,13 @@ function deserializeJson(json: string): MemberState {
     purchases,
     idempotency,
     referees: a[21] as string[],
+    tierSince: (a[22] as number | undefined) ?? 0,
   };
 }
 
-// ---- Format 2 ------------------------------------------------------------------
+// ---- Format 3 (and 2) -----------------------------------------------------------
 //
-// One ASCII string, `2` first, then fields in a fixed order; no JSON, no escaping.
+// One ASCII string, `3` first (`2`: format 2, which has no tierSince), then fields in a fixed order; no JSON, no escaping.
 // - A scalar is a varint over the 64 characters of DIGITS: 5 bits per character, low
 //   bits first; a character from the upper half means more follow. Signed values
 //   are zigzag-encoded (2|v| + sign).
@@ -195,7 +202,7 @@ function deserializeJson(json: string): MemberState {
 //   then the rest): the full ids stay, since refunds and de-duplication need them
 //   exactly. Lot ids `L<n>` are stored as n. Programme versions are interned.
 // A state with anything else (a number that is not a safe integer below 2^52, a lot
-// id of another form) is written in format 1 instead; both are read.
+// id of another form) is written in format 1 instead; all three are read.
 
 const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
 const VALUE = new Int8Array(128).fill(-1);
@@ -206,7 +213,7 @@ const LOT_ID = /^L([1-9]\d{0,14})$/;
 class Unencodable extends Error {}
 
 class Writer {
-  out = '2';
+  out = '3';
 
   u(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v >= LIMIT) throw new Unencodable();
@@ -276,7 +283,10 @@ class Writer {
 
 class Reader {
   i = 1;
-  constructor(private readonly raw: string) {}
+  constructor(
+    private readonly raw: string,
+    private readonly format: 2 | 3,
+  ) {}
 
   private digit(): number {
     const c = this.raw.charCodeAt(this.i++);
@@ -352,6 +362,7 @@ class Reader {
     const referredBy = this.u() === 1 ? this.str() : null;
     const lastReviewAt = this.u();
     const purchaseCount = this.u();
+    const tierSince = this.format >= 3 ? this.u() : 0;
 
     const nl = this.u();
     const lotSeq = this.deltas(nl);
@@ -435,6 +446,7 @@ class Reader {
       referredBy,
       lastReviewAt,
       purchaseCount,
+      tierSince,
       lots,
       qualifying,
       purchases,
@@ -444,7 +456,7 @@ class Reader {
   }
 }
 
-/** The member state as a compact string (format 2; format 1 JSON when format 2 cannot hold it). */
+/** The member state as a compact string (format 3; format 1 JSON when format 3 cannot hold it). */
 export function serializeState(s: MemberState): string {
   try {
     return serializeCompact(s);
@@ -475,6 +487,7 @@ function serializeCompact(s: MemberState): string {
   }
   w.u(s.lastReviewAt);
   w.u(s.purchaseCount);
+  w.u(s.tierSince);
 
   const lots = s.lots;
   w.u(lots.length);

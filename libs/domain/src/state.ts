@@ -80,6 +80,11 @@ export interface MemberState {
   /** As-of (epoch seconds) of the last review that changed the tier, 0 if none. */
   readonly lastReviewAt: number;
   readonly purchaseCount: number;
+  /**
+   * When the current tier took effect (epoch seconds): the effectiveAt of the upgrade or the
+   * as-of of the review that gave it; 0 for the first tier, or when not known.
+   */
+  readonly tierSince: number;
 }
 
 export function initialState(memberId: string): MemberState {
@@ -104,6 +109,7 @@ export function initialState(memberId: string): MemberState {
     referees: EMPTY,
     lastReviewAt: 0,
     purchaseCount: 0,
+    tierSince: 0,
   };
 }
 
@@ -167,6 +173,7 @@ class Draft {
   referees: string[];
   lastReviewAt: number;
   purchaseCount: number;
+  tierSince: number;
   // Which lists are this draft's own copies (writable).
   private lotsOwn = false;
   private qualifyingOwn = false;
@@ -197,6 +204,7 @@ class Draft {
     this.referees = s.referees as string[];
     this.lastReviewAt = s.lastReviewAt;
     this.purchaseCount = s.purchaseCount;
+    this.tierSince = s.tierSince;
   }
 
   /** The resulting state: a plain record with the same shape (and key order) as initialState's. */
@@ -222,6 +230,7 @@ class Draft {
       referees: this.referees,
       lastReviewAt: this.lastReviewAt,
       purchaseCount: this.purchaseCount,
+      tierSince: this.tierSince,
     };
   }
 
@@ -373,6 +382,8 @@ class Draft {
         const d = event.data;
         this.tier = d.to;
         if (d.reason === 'review' && d.asOf) this.lastReviewAt = toSeconds(d.asOf);
+        const since = d.effectiveAt ?? d.asOf;
+        this.tierSince = since ? toSeconds(since) : 0;
         return;
       }
       case 'RewardRedeemed': {

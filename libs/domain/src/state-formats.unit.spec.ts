@@ -1,0 +1,115 @@
+// States written in earlier formats stay readable: the ledger restores them from the
+// compacted topic loyalty.member-state, where they stay until the member's next command.
+// The strings below were written by the format 2 writer (commit 7946ac9) for the
+// histories built here; read today, they give the state those histories give today,
+// less what format 2 did not hold (upcast on read: tierSince 0).
+import {
+  DEFAULT_PROGRAMME,
+  MemberCommand,
+  MemberState,
+  STATE_FORMAT,
+  compact,
+  decide,
+  deserializeState,
+  envelopeMetaFor,
+  evolveAll,
+  initialState,
+  serializeState,
+  toEnvelopes,
+} from './index';
+
+function runAll(memberId: string, commands: readonly MemberCommand[]): MemberState {
+  let s = initialState(memberId);
+  for (const c of commands) {
+    const d = decide(c, s, DEFAULT_PROGRAMME);
+    if (!d.ok) continue;
+    s = evolveAll(s, toEnvelopes(memberId, s.sequence + 1, d.events, envelopeMetaFor(c)));
+  }
+  return s;
+}
+const m = (i: number, now: string) => ({ commandId: `c-${i}`, now, correlationId: 'x' });
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A year of weekly purchases and five redemptions, compacted at the end (Platinum, 35 lots). */
+function yearOfPurchases(): MemberState {
+  const A = 'member-000123';
+  const a: MemberCommand[] = [];
+  const start = Date.parse('2025-01-06T17:00:00Z');
+  a.push({ type: 'EnrolMember', data: { memberId: A, birthday: '1990-06-01' }, metadata: m(0, iso(start - 1000)) });
+  for (let w = 0; w < 52; w++) {
+    const at = iso(start + w * 7 * 86_400_000);
+    a.push({ type: 'RecordPurchase', data: { memberId: A, purchaseId: `pos-${100_000 + w}`, amount: 2000 + w * 1037, currency: 'USD', occurredAt: at, channel: 'store' }, metadata: m(w + 1, at) });
+    if (w % 13 === 12) a.push({ type: 'RedeemPoints', data: { memberId: A, idempotencyKey: `k-${w}`, rewardId: 'coffee' }, metadata: m(100 + w, at) });
+    if (w === 50) a.push({ type: 'RedeemPoints', data: { memberId: A, idempotencyKey: `big-${w}`, rewardId: 'voucher-50' }, metadata: m(200 + w, at) });
+  }
+  return compact(runAll(A, a), DEFAULT_PROGRAMME, iso(start + 52 * 7 * 86_400_000));
+}
+
+/** Refunds, a referral both ways, debt, adjustments, redemptions, two recorded refusals, an upgrade and a review downgrade. */
+function eventfulMonth(): MemberState {
+  const B = 'm-b';
+  const t = (days: number) => iso(Date.parse('2025-02-01T10:00:00Z') + days * 86_400_000);
+  return runAll(B, [
+    { type: 'EnrolMember', data: { memberId: B, referredBy: 'm-ref', birthday: '1985-02-10' }, metadata: m(1, t(0)) },
+    { type: 'RecordPurchase', data: { memberId: B, purchaseId: 'p1', amount: 250_000, currency: 'USD', occurredAt: t(1) }, metadata: m(2, t(1)) },
+    { type: 'RecordPurchase', data: { memberId: B, purchaseId: 'p2', amount: 40_000, currency: 'USD', occurredAt: t(2) }, metadata: m(3, t(2)) },
+    { type: 'RefundPurchase', data: { memberId: B, refundId: 'r1', purchaseId: 'p1', amount: 100_000, currency: 'USD', occurredAt: t(3) }, metadata: m(4, t(3)) },
+    { type: 'CreditReferral', data: { memberId: B, refereeId: 'm-x' }, metadata: m(5, t(4)) },
+    { type: 'AdjustPoints', data: { memberId: B, idempotencyKey: 'a1', points: -5000, reason: 'fraud', actor: 'op' }, metadata: m(6, t(5)) },
+    { type: 'RedeemPoints', data: { memberId: B, idempotencyKey: 'k1', points: 10, reference: 'tote' }, metadata: m(7, t(6)) },
+    { type: 'AdjustPoints', data: { memberId: B, idempotencyKey: 'a2', points: 7000, reason: 'restore', actor: 'op' }, metadata: m(8, t(7)) },
+    { type: 'RedeemPoints', data: { memberId: B, idempotencyKey: 'k2', rewardId: 'coffee' }, metadata: m(9, t(8)) },
+    { type: 'RedeemPoints', data: { memberId: B, idempotencyKey: 'k3', rewardId: 'yacht' }, metadata: m(10, t(8)) },
+    { type: 'RefundPurchase', data: { memberId: B, refundId: 'r2', purchaseId: 'p1', amount: 150_000, currency: 'USD', occurredAt: t(9) }, metadata: m(11, t(9)) },
+    { type: 'ReviewTier', data: { memberId: B, asOf: '2025-03-01T00:00:00.000Z' }, metadata: m(12, t(29)) },
+  ]);
+}
+
+// Written by the format 2 writer for yearOfPurchases() and eventfulMonth().
+const FORMAT_2_YEAR =
+  "2Dmember-000123p318PlatinumxmQWh200006f_100q1Z1s21444244448444444444444644444444444624Y555K5Z1a5q636" +
+  "I6Y929M9iA0AMAgA-BKBeByCICcCyDGDaDwEEEYEuFCFYFsGAGWGqH8WfkjWg344dK04dK04dK000004dK04dK04dK04dK04dK04" +
+  "dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK0q" +
+  "1WXcmld344dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK" +
+  "04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK" +
+  "04dK04dK04dK020e0y1G1c1w2E2a2u3C4Q4o5E5e606S6q7E9C9gAAAeB6BeC6CaD4I4IiJOK0KiLKLyMeNGNuOaPCPuQWR8RqSS" +
+  "T4TmUOV4ViWKX0XeYGC0Apos-1000409119129139149159169179189198250911WXuqze344dK04dK04dK04dK04dK04dK04dK" +
+  "04dK04dK04dK04dK03AdOAtbB7oBN_BeCBuPC8cCOpCf0CvDD9QDPd02DaDwEEEYEuFCFYFsGAGWGqH80172025-010q51444444" +
+  "44446026big-50Alb889rl406Wnybff30a1ff53cb9d-e7cf-5fa0-b2be-05fc3b4e3db3Wz3kjk1m34k-51B1bzzap67uy3Wvv" +
+  "ggf30a13d801e03-06d0-5427-a01e-1eaa1b6aa30ae6shm1p30";
+const FORMAT_2_EVENTFUL =
+  "23m-bL16Silver-k3a30ak2Wz302f_10Wmpayp121W102k6WglXnf302WYXzpd33gC0200Im202p1112WYXzpd33gC03z2G9n03z" +
+  "2G0002d49O2d400172025-01061C1202r12r252a1B2bzyd2yk70xWYaoqd31a126475a1d-ad11-5507-ab73-09ccbe8b32d1l" +
+  "u9Zv4E2k1AkodkyxcochWwitqd32Jinsufficient-pointsKZv4Fd1redemption needs 10 points, 0 available2a2B2c" +
+  "0hjvcud2uWoryqd31a10a32a35d-bbd1-5701-b320-fa23a49be712mrDiy8G2k2B1bzzap67uy3Wg-Xrd30a1254b237f-e7e1" +
+  "-56c5-863d-37b4ded82131e6as8H2k3B128u21lp1dbWg-Xrd32Eunknown-reward0as8IW1no reward yacht in the cat" +
+  "alogue13m-x";
+
+describe('member state formats', () => {
+  it('given states written in format 2, when read, then they are the states of the same histories today, with tierSince 0', () => {
+    for (const [raw, today] of [
+      [FORMAT_2_YEAR, yearOfPurchases()],
+      [FORMAT_2_EVENTFUL, eventfulMonth()],
+    ] as const) {
+      expect(raw.startsWith('2')).toBe(true);
+      const read = deserializeState(raw);
+      expect(today.tierSince).toBeGreaterThan(0); // both changed tier: today's state knows when
+      expect(read).toEqual({ ...today, tierSince: 0 });
+      // written again in the current format, and read back the same
+      const again = serializeState(read);
+      expect(again.startsWith(String(STATE_FORMAT))).toBe(true);
+      expect(deserializeState(again)).toEqual(read);
+    }
+  });
+
+  it('the histories cover what the format holds: lots, qualifying entries, refunds, referrals, every idempotency kind', () => {
+    const b = eventfulMonth();
+    expect(b.idempotency.map((r) => r.kind).sort()).toEqual(['adjustment', 'adjustment', 'redemption', 'refusal', 'refusal']);
+    expect(b.purchases.some((p) => p.refundIds.length === 2)).toBe(true);
+    expect(b.referees).toEqual(['m-x']);
+    expect(b.lastReviewAt).toBeGreaterThan(0);
+    const a = yearOfPurchases();
+    expect(a.lots.length).toBeGreaterThan(30);
+    expect(a.qualifying.length).toBeGreaterThan(50);
+  });
+});
