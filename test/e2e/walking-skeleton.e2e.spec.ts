@@ -69,6 +69,7 @@ describe('walking skeleton', () => {
     const producer = stack.kafka.producer();
     await producer.connect();
     const memberId = `dlq-${stack.id}`;
+    const earlyRefund = JSON.stringify({ kind: 'refund', refundId: 'r1', purchaseId: 'never-made', memberId, amount: 100, currency: 'USD', occurredAt: now() });
     await producer.send({
       topic: stack.topics.purchases,
       messages: [
@@ -77,20 +78,28 @@ describe('walking skeleton', () => {
         { key: memberId, value: JSON.stringify({ purchaseId: 'str', memberId, amount: '100', currency: 'USD', occurredAt: now() }) },
         { key: memberId, value: JSON.stringify({ purchaseId: 'big', memberId, amount: 100, currency: 'USD', occurredAt: now(), storeId: 'x'.repeat(100_000) }) },
         { key: null, value: JSON.stringify(['an', 'array']) },
-        { key: memberId, value: JSON.stringify({ kind: 'refund', refundId: 'r1', purchaseId: 'never-made', memberId, amount: 100, currency: 'USD', occurredAt: now() }) },
+        { key: memberId, value: earlyRefund },
         { key: memberId, value: JSON.stringify({ purchaseId: `${memberId}-ok`, memberId, amount: 1_000, currency: 'USD', occurredAt: now() }) },
       ],
     });
     await producer.disconnect();
 
     const reasons: string[] = [];
+    const values = new Map<string, string>();
     const consumer = stack.kafka.consumer({ groupId: `${stack.id}-dlq-reader` });
     await consumer.connect();
     await consumer.subscribe({ topic: stack.topics.purchasesDlq, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.reason)) });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        reasons.push(String(message.headers?.reason));
+        values.set(String(message.headers?.reason), message.value!.toString());
+      },
+    });
     await eventually(async () => reasons.length, (n) => n >= 6);
     await consumer.disconnect();
     expect(reasons.sort()).toEqual(['invalid-field', 'invalid-field', 'not-json', 'not-object', 'oversized', 'unknown-purchase']);
+    // Rejected by the ledger, not the ingest: still the upstream bytes, unchanged.
+    expect(values.get('unknown-purchase')).toBe(earlyRefund);
 
     const ok = await eventually(() => balance(memberId), (b) => b.status === 200 && b.body.available === 60);
     expect(ok.body.available).toBe(60); // 50 welcome + 10

@@ -22,6 +22,13 @@ async function main(): Promise<void> {
   await admin.disconnect();
   const mismatched = checks.filter((c) => c.status === 'mismatch');
   if (mismatched.length) logger.warn('topics differ from their documented settings', { mismatched });
+  // A member's commands, events and state share one partition number: the ledger writes
+  // and restores by it, so topics partitioned differently would misplace members.
+  const coPartitioned = new Set([topics.commands, topics.events, topics.memberState, topics.commandResults]);
+  const misplaced = mismatched.filter((c) => coPartitioned.has(c.topic) && c.problems.some((p) => p.includes('partitions')));
+  if (misplaced.length) {
+    throw new ConfigError([`TOPIC_PARTITIONS: the ledger's topics must all have ${config.topics.partitions} partitions: ${misplaced.map((c) => `${c.topic} ${c.problems.join(', ')}`).join('; ')}`]);
+  }
 
   const metrics = createStageMetrics('ledger');
   const observe = (stage: string) => (b: BatchInfo) => {

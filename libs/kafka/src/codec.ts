@@ -10,9 +10,11 @@ export function decodeJson<T>(value: Buffer | null): T {
   return JSON.parse(value.toString('utf8')) as T;
 }
 
-export function eventMessage(envelope: EventEnvelope): Message {
+/** An event as a Kafka message; `partition` when the writer knows it (the ledger does). */
+export function eventMessage(envelope: EventEnvelope, partition?: number): Message {
   return {
     key: envelope.memberId,
+    partition,
     value: JSON.stringify(envelope),
     headers: { 'event-type': envelope.type, 'event-version': String(envelope.version) },
   };
@@ -23,4 +25,11 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
   if (v === undefined) return undefined;
   if (Array.isArray(v)) return v[0]?.toString();
   return v.toString();
+}
+
+export function headerBuffer(headers: IHeaders | undefined, name: string): Buffer | undefined {
+  const v = headers?.[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  if (first === undefined) return undefined;
+  return Buffer.isBuffer(first) ? first : Buffer.from(first);
 }

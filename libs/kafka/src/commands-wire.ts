@@ -6,9 +6,13 @@ export interface CommandOrigin {
   topic?: string;
   partition?: number;
   offset?: string;
-  /** The original message value (utf8), for dead-lettering a rejected purchase. */
+  /** The original message value (utf8), for dead-lettering a rejected purchase. Older
+   *  commands carry it here; the ingest now sends it as the ORIGINAL_MESSAGE_HEADER. */
   raw?: string;
 }
+
+/** Header of an ingest command holding the upstream message's bytes, for the dead-letter topic. */
+export const ORIGINAL_MESSAGE_HEADER = 'original-message';
 
 /** A command on `loyalty.commands` (key = memberId). The ledger stamps `now` when it decides. */
 export interface CommandMessage {

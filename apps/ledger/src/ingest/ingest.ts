@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { validatePurchaseMessage } from '@loyalty/domain';
-import { TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
+import { ORIGINAL_MESSAGE_HEADER, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 import type { CommandMessage } from '@loyalty/kafka';
 
 export interface IngestOptions {
@@ -67,14 +67,10 @@ export class Ingest {
       const command = verdict.command;
       // The purchase or refund id is the command id: a repeat is the same command.
       const id = command.type === 'RefundPurchase' ? `refund:${command.data.refundId}` : `purchase:${command.data.purchaseId}`;
-      const wire: CommandMessage = {
-        commandId: id,
-        correlationId: id,
-        type: command.type,
-        data: command.data,
-        origin: { source: 'ingest', ...origin, raw: m.value!.toString('utf8') },
-      };
-      commands.push({ key: command.data.memberId, value: JSON.stringify(wire) });
+      const wire: CommandMessage = { commandId: id, correlationId: id, type: command.type, data: command.data, origin: { source: 'ingest', ...origin } };
+      // The original bytes ride in a header: the ledger needs them only to dead-letter a
+      // rejected purchase, and a header costs no JSON escaping or parsing.
+      commands.push({ key: command.data.memberId, value: JSON.stringify(wire), headers: { [ORIGINAL_MESSAGE_HEADER]: m.value! } });
     }
     return {
       topicMessages: [

@@ -11,7 +11,7 @@ import {
   type MemberState,
   type Programme,
 } from '@loyalty/domain';
-import { eventMessage, readPartitionsToEnd, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
+import { eventMessage, headerBuffer, ORIGINAL_MESSAGE_HEADER, readPartitionsToEnd, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 import { DecideMemberCommand } from '../decide/decide-member.command';
 import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
 import { MemberStateStore } from './member-state-store';
@@ -30,7 +30,9 @@ export interface LedgerProcessorOptions {
 }
 
 /**
- * The command side: one writer per partition of `loyalty.commands`. Each batch is decided
+ * The command side: one writer per partition of `loyalty.commands`. The topics are
+ * co-partitioned by memberId, so a partition's events, states and outcomes go to the same
+ * partition number of their topics (named, not hashed again; restore relies on it too). Each batch is decided
  * in order against the members' states and committed as ONE transaction holding the
  * events, the new states, the outcomes (and any dead letters / follow-up commands) and
  * the input offsets.
@@ -112,7 +114,7 @@ export class LedgerProcessor {
       if (!parsed.ok) {
         // A command the ledger cannot even read is a bug upstream of it: record the outcome, never retry.
         this.o.logger.warn('unreadable command skipped', { partition, offset: message.offset, reason: parsed.reason });
-        results.push({ key: message.key, value: JSON.stringify({ commandId: 'unknown', status: 'rejected', rejection: { code: 'malformed-command', message: parsed.reason } }) });
+        results.push({ key: message.key, partition, value: JSON.stringify({ commandId: 'unknown', status: 'rejected', rejection: { code: 'malformed-command', message: parsed.reason } }) });
         continue;
       }
       const wire = parsed.command;
@@ -125,16 +127,22 @@ export class LedgerProcessor {
       if (decision.ok && decision.events.length > 0) {
         const envelopes = toEnvelopes(memberId, state.sequence + 1, decision.events, envelopeMetaFor(command));
         after = evolveAll(state, envelopes);
-        for (const e of envelopes) events.push(eventMessage(e));
+        for (const e of envelopes) events.push(eventMessage(e, partition));
         touched.set(memberId, after);
         for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
       }
-      const outcome: CommandOutcome = outcomeOf(wire, decision, after);
-      results.push({ key: memberId, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId, origin: wire.origin.source } });
-      if (!decision.ok && wire.origin.source === 'ingest' && wire.origin.raw !== undefined) {
+      const fromIngest = wire.origin.source === 'ingest';
+      // Someone waits for the outcome of an API, scheduler or ops command. An accepted
+      // upstream purchase has its events as its record; its rejection is kept with it.
+      if (!fromIngest || !decision.ok) {
+        const outcome: CommandOutcome = outcomeOf(wire, decision, after);
+        results.push({ key: memberId, partition, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId, origin: wire.origin.source } });
+      }
+      const original = fromIngest && !decision.ok ? (wire.origin.raw ?? headerBuffer(message.headers, ORIGINAL_MESSAGE_HEADER)) : undefined;
+      if (!decision.ok && original !== undefined) {
         deadLetters.push({
           key: memberId,
-          value: wire.origin.raw,
+          value: original,
           headers: {
             reason: decision.rejection.code,
             'reason-message': decision.rejection.message,
@@ -155,7 +163,7 @@ export class LedgerProcessor {
     return {
       topicMessages: [
         { topic: topics.events, messages: events },
-        { topic: topics.memberState, messages: committed.map((c) => ({ key: c.memberId, value: c.serialized })) },
+        { topic: topics.memberState, messages: committed.map((c) => ({ key: c.memberId, partition, value: c.serialized })) },
         { topic: topics.commandResults, messages: results },
         { topic: topics.purchasesDlq, messages: deadLetters },
         { topic: topics.commands, messages: followUps },
