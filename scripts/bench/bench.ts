@@ -10,7 +10,7 @@ import { hopBreakdown, http, measureLatency, timeStage, type HttpResult } from '
 import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
-import { cpuSecondsOf, flag, has, log, now, rssOf, sleep } from './lib/util';
+import { brokerPids, cpuSecondsOf, flag, has, log, now, rssOf, sleep } from './lib/util';
 
 const HELP = `npm run bench -- [options]
   --purchases N        purchases of the generated traffic (default 200000)
@@ -25,8 +25,10 @@ const HELP = `npm run bench -- [options]
   --shipped-topic-config  keep the broker's 1 MiB max.message.bytes on the bench topics
                        (by default they get 16 MiB: with 1 MiB the ingest crash-loops on a backlog)
   --ledger-concurrency N  LEDGER_PARTITIONS_CONCURRENTLY of the ledger app and stages (default: the app's, 3)
+  --ledger-processes N  processes of the ledger app (ingest + ledger roles each) in the
+                       command-side and end-to-end phases (default 2: one per core)
   --cpu-prof           write V8 CPU profiles of the stage processes to bench-results/profiles/
-  --skip-stages --skip-e2e --skip-latency --skip-http --skip-ceilings --skip-domain`;
+  --skip-stages --skip-command-side --skip-e2e --skip-latency --skip-http --skip-ceilings --skip-domain`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     httpSeconds: flag(args, 'http-seconds', 10),
     httpIngestRate: flag(args, 'http-ingest-rate', 2000),
     ceilingEvents: flag(args, 'ceiling-events', 200_000),
+    ledgerProcesses: flag(args, 'ledger-processes', 2),
   };
   const skip = (s: string) => has(args, `skip-${s}`);
   const ledgerEnv: Record<string, string> = has(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(flag(args, 'ledger-concurrency', 3)) } : {};
@@ -208,6 +211,67 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---------------------------------------------------------------- the command side
+  // Issue #4's figure: purchases from loyalty.purchases to committed events, with the
+  // ingest and the ledger running together (no projectors), in --ledger-processes
+  // processes of the ledger app sharing the partitions.
+  if (!skip('command-side')) {
+    const stack = new BenchStack('c', o.partitions);
+    stack.maxMessageBytes = maxMessageBytes;
+    stacks.push(stack);
+    try {
+      await stack.up();
+      const producer = await connectProducer(stack.kafka);
+      log(`command side: pre-filling loyalty.purchases, then ${o.ledgerProcesses} ledger process(es)`);
+      await publishAll(producer, stack.topics.purchases, traffic);
+      await producer.disconnect();
+      const t0 = now();
+      const procs = [];
+      for (let i = 0; i < o.ledgerProcesses; i++) procs.push(await stack.start('ledger', ledgerEnv, profArgs(`command-side-${i}`)));
+      const cpu0 = procs.map((p) => cpuSecondsOf(p.child.pid!));
+      const brokers = brokerPids();
+      const brokerCpu = () => brokers.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
+      const broker0 = brokerCpu();
+      let last = Date.now();
+      for (;;) {
+        await sleep(200);
+        const l = await stack.lags();
+        // <= 1 per partition: transaction markers (see timeStage)
+        if (l.ingest <= o.partitions && l.ledger <= o.partitions && (await stack.lags()).ledger <= o.partitions) break;
+        if (Date.now() - last > 5000) {
+          log(`  lag ingest ${l.ingest} ledger ${l.ledger}`);
+          last = Date.now();
+        }
+        for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.output.join('').slice(-3000)}`);
+        if (now() - t0 > 1_800_000) throw new Error('command side: not caught up in 30 min');
+      }
+      const ms = now() - t0;
+      const cpu = procs.map((p, i) => cpuSecondsOf(p.child.pid!) - cpu0[i]);
+      const events = await stack.topicHead(stack.topics.events);
+      result.commandSide = {
+        processes: o.ledgerProcesses,
+        purchases: o.purchases,
+        messages: traffic.values.length,
+        ms,
+        purchasesPerSec: o.purchases / (ms / 1000),
+        messagesPerSec: traffic.values.length / (ms / 1000),
+        eventOffsets: events,
+        cpuSeconds: cpu,
+        cpuMicrosPerMessage: (cpu.reduce((a, b) => a + b, 0) * 1e6) / traffic.values.length,
+        brokerCpuSeconds: brokerCpu() - broker0,
+        brokerCpuMicrosPerMessage: ((brokerCpu() - broker0) * 1e6) / traffic.values.length,
+        brokers: brokers.length,
+        note: 'from the start of the ledger processes (start-up and partition assignment included) to ingest and ledger lag 0',
+      };
+      log(`  ${JSON.stringify(result.commandSide)}`);
+      mark('after command side');
+      for (const p of procs) await stack.stop(p);
+    } finally {
+      await stack.teardown();
+      stacks.splice(stacks.indexOf(stack), 1);
+    }
+  }
+
   // ---------------------------------------------------------------- end to end
   if (!skip('e2e') || !skip('latency') || !skip('http')) {
     const stack = new BenchStack('e', o.partitions);
@@ -217,13 +281,16 @@ async function main(): Promise<void> {
       log(`stack ${stack.id}: all apps (ledger, projector postgres+redis, api)`);
       await stack.up();
       const ledger = await stack.start('ledger', ledgerEnv, profArgs('e2e-ledger'));
+      const moreLedgers: Proc[] = [];
+      for (let i = 1; i < o.ledgerProcesses; i++) moreLedgers.push(await stack.start('ledger', ledgerEnv, profArgs(`e2e-ledger-${i}`)));
+      const ledgerCpu = () => [ledger, ...moreLedgers].reduce((n, p) => n + cpuSecondsOf(p.child.pid!), 0);
       const projector = await stack.start('projector', {}, profArgs('e2e-projector'));
       const api = await stack.start('api', {}, profArgs('e2e-api'));
       await waitGroupsJoined(stack);
       const producer = await connectProducer(stack.kafka);
       if (!skip('e2e')) {
         log(`end-to-end: publish ${traffic.values.length} messages, wait for lag 0 at every stage`);
-        const cpu0 = { ledger: cpuSecondsOf(ledger.child.pid!), projector: cpuSecondsOf(projector.child.pid!) };
+        const cpu0 = { ledger: ledgerCpu(), projector: cpuSecondsOf(projector.child.pid!) };
         const t0 = now();
         let published = 0;
         let peakLedgerRss = 0;
@@ -260,7 +327,7 @@ async function main(): Promise<void> {
             log(`  lag ingest ${lags.ingest} ledger ${lags.ledger} postgres ${lags.postgres} redis ${lags.redis}`);
             lastLog = Date.now();
           }
-          for (const p of [ledger, projector, api]) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.output.join('').slice(-3000)}`);
+          for (const p of [ledger, ...moreLedgers, projector, api]) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.output.join('').slice(-3000)}`);
         }
         const p = await pub;
         const events = Number((await stack.pool.query(`SELECT count(*) AS n FROM ${stack.schema}.ledger_entries`)).rows[0].n);
@@ -275,7 +342,8 @@ async function main(): Promise<void> {
           publishMs: p.ms,
           stageCaughtUpMs: stageZeroAt,
           residualLagAtMarkers: residual,
-          cpuSeconds: { ledger: cpuSecondsOf(ledger.child.pid!) - cpu0.ledger, projector: cpuSecondsOf(projector.child.pid!) - cpu0.projector },
+          ledgerProcesses: o.ledgerProcesses,
+          cpuSeconds: { ledger: ledgerCpu() - cpu0.ledger, projector: cpuSecondsOf(projector.child.pid!) - cpu0.projector },
           ledgerRss: rssOf(ledger.child.pid!),
           ledgerPeakRss: peakLedgerRss,
           projectorRss: rssOf(projector.child.pid!),

@@ -66,3 +66,17 @@ export function log(msg: string): void {
 
 export const fmt = (n: number | undefined | null, digits = 0): string =>
   n === undefined || n === null || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Kafka broker processes on this machine (every `kafka.Kafka` JVM; the bench's broker among them). */
+export function brokerPids(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}

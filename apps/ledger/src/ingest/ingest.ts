@@ -13,6 +13,8 @@ export interface IngestOptions {
   onBatchCommitted?: (info: BatchInfo) => void;
 }
 
+const UNUSED_METADATA = { commandId: '', correlationId: '', now: '' };
+
 /**
  * Upstream purchases → commands keyed by memberId. Invalid input goes to the dead-letter
  * topic with its original bytes and a reason; both leave in one transaction with the
@@ -47,7 +49,8 @@ export class Ingest {
     const commands: Message[] = [];
     const deadLetters: Message[] = [];
     for (const m of messages) {
-      const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0));
+      // The ingest names the command itself (below) and the ledger stamps the time.
+      const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0), UNUSED_METADATA);
       const origin = { topic, partition, offset: m.offset };
       if (!verdict.ok) {
         deadLetters.push({

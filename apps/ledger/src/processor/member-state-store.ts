@@ -11,6 +11,7 @@ const PARSED_CACHE = 20_000;
  */
 export class MemberStateStore {
   private readonly partitions = new Map<number, Map<string, string>>();
+  /** By memberId alone: a member lives in exactly one partition. Oldest first (LRU). */
   private readonly parsed = new Map<string, MemberState>();
 
   isLoaded(partition: number): boolean {
@@ -25,16 +26,15 @@ export class MemberStateStore {
   }
 
   drop(partition: number): void {
-    this.partitions.delete(partition);
     this.dropParsed(partition);
+    this.partitions.delete(partition);
   }
 
   get(partition: number, memberId: string): MemberState {
-    const key = `${partition}/${memberId}`;
-    const cached = this.parsed.get(key);
+    const cached = this.parsed.get(memberId);
     if (cached) {
-      this.parsed.delete(key);
-      this.parsed.set(key, cached);
+      this.parsed.delete(memberId);
+      this.parsed.set(memberId, cached);
       return cached;
     }
     const raw = this.partitions.get(partition)?.get(memberId);
@@ -47,11 +47,16 @@ export class MemberStateStore {
     if (!map) return; // released meanwhile: the next owner restores from the changelog
     for (const { memberId, state, serialized } of states) {
       map.set(memberId, serialized);
-      const key = `${partition}/${memberId}`;
-      this.parsed.delete(key);
-      this.parsed.set(key, state);
+      this.parsed.delete(memberId);
+      this.parsed.set(memberId, state);
     }
-    while (this.parsed.size > PARSED_CACHE) this.parsed.delete(this.parsed.keys().next().value as string);
+    let excess = this.parsed.size - PARSED_CACHE;
+    if (excess > 0) {
+      for (const memberId of this.parsed.keys()) {
+        this.parsed.delete(memberId);
+        if (--excess === 0) break;
+      }
+    }
   }
 
   serialize(state: MemberState): string {
@@ -65,7 +70,7 @@ export class MemberStateStore {
   }
 
   private dropParsed(partition: number): void {
-    const prefix = `${partition}/`;
-    for (const key of this.parsed.keys()) if (key.startsWith(prefix)) this.parsed.delete(key);
+    const held = this.partitions.get(partition);
+    if (held) for (const memberId of held.keys()) this.parsed.delete(memberId);
   }
 }
