@@ -1,7 +1,6 @@
 // Properties of the fast paths: the regex-free ISO parser and formatter agree with the
-// reference forms, and the member state survives serialisation exactly (format 3, the
-// format 1 fallback, and format 1 strings written by older ledgers; format 2 strings:
-// state-formats.unit.spec.ts).
+// reference forms, and the member state survives serialisation exactly (format 4 and its
+// JSON fallback; strings written by earlier ledgers: state-formats.unit.spec.ts).
 import fc from 'fast-check';
 import {
   IdempotencyRecord,
@@ -167,7 +166,7 @@ const state: fc.Arbitrary<MemberState> = fc
     adjusted: signed,
     debt: amount,
     lots: fc.array(lot, { maxLength: 40 }),
-    qualifying: fc.array(fc.record({ at: epoch, points: signed }), { maxLength: 60 }),
+    qualifying: fc.array(fc.tuple(epoch, signed), { maxLength: 60 }).map((pairs) => pairs.flat()),
     purchases: fc.array(purchase, { maxLength: 15 }),
     idempotency: fc.array(idem, { maxLength: 4 }),
     birthdayMonth: fc.nat({ max: 12 }),
@@ -181,7 +180,7 @@ const state: fc.Arbitrary<MemberState> = fc
   .map((r) => ({ ...initialState(r.memberId), ...r }));
 
 describe('member state serialisation', () => {
-  it('deserialize(serialize(s)) equals s, in format 3 or its format 1 fallback', () => {
+  it('deserialize(serialize(s)) equals s, in format 4 or its JSON fallback', () => {
     fc.assert(
       fc.property(state, (s) => {
         const raw = serializeState(s);
@@ -192,20 +191,21 @@ describe('member state serialisation', () => {
     );
   });
 
-  it('still reads format 1 (JSON) states written by earlier ledgers', () => {
+  it('reads the JSON form (written for states format 4 cannot hold)', () => {
     fc.assert(
       fc.property(state, (s) => {
         const json = serializeStateJson(s);
-        expect(json.startsWith('[1,')).toBe(true);
+        expect(json.startsWith('[4,')).toBe(true);
         expect(deserializeState(json)).toEqual(s);
       }),
       { numRuns: RUNS },
     );
   });
 
-  it('writes format 3 for ordinary states and refuses garbage', () => {
+  it('writes format 4 for ordinary states and refuses garbage', () => {
     const s: MemberState = { ...initialState('m-1'), lots: [{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }] };
-    expect(serializeState(s).startsWith('3')).toBe(true);
+    expect(serializeState(s).startsWith('4')).toBe(true);
+    expect(() => deserializeState('4###')).toThrow();
     expect(() => deserializeState('2###')).toThrow();
     expect(() => deserializeState('3###')).toThrow();
     expect(() => deserializeState(serializeState(s) + 'x')).toThrow();

@@ -15,11 +15,11 @@ import {
   RefundPurchase,
   ReviewTier,
 } from './commands';
-import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, RedemptionRefusalCode, RedemptionRefused } from './events';
+import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, PurchaseMade, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
 import { IdempotencyRecord, Lot, MemberState, assertNever, available, findPurchase } from './state';
-import { DAY_S, addMonthsSeconds, localYearMonth, parseInstant, secondsToIso } from './time';
+import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
 
 export type RejectionCode =
   | 'invalid-command'
@@ -133,7 +133,7 @@ class Out {
     return this.state.sequence + this.events.length + 1;
   }
   expiresAt(): string {
-    return secondsToIso(addMonthsSeconds(this.nowS, this.programme.expiryMonths));
+    return expiryIso(this.nowS, this.programme.expiryMonths);
   }
   earn(points: number, cause: EarnCause, extra?: Partial<PointsEarned['data']>, programVersion = this.programme.version): void {
     if (points <= 0) return;
@@ -189,16 +189,43 @@ function enrol(c: EnrolMember, s: MemberState, p: Programme, nowMs: number): Dec
   return { ok: true, events: out.events };
 }
 
-/** Sum of qualifying points whose instant lies in (end − window, end]. */
+/**
+ * Sum of qualifying points whose instant lies in (end − window, end]: those of open
+ * purchases (earned − reversed) and those `compact` moved to `qualifying`.
+ */
 export function qualifyingPoints(s: MemberState, p: Programme, endS: number): number {
   const from = endS - p.qualifyingWindowDays * DAY_S;
-  const qs = s.qualifying;
   let q = 0;
-  for (let i = 0; i < qs.length; i++) {
-    const e = qs[i];
-    if (e.at > from && e.at <= endS) q += e.points;
+  const ps = s.purchases;
+  for (let i = 0; i < ps.length; i++) {
+    const x = ps[i];
+    if (x.at > from && x.at <= endS) q += x.earned - x.reversed;
+  }
+  const qs = s.qualifying;
+  for (let i = 0; i < qs.length; i += 2) {
+    const at = qs[i];
+    if (at > from && at <= endS) q += qs[i + 1];
   }
   return q;
+}
+
+/** The PurchaseMade data of a purchase (one literal per shape, key order as published). */
+function purchaseMadeData(d: RecordPurchase['data'], recordedAt: string): PurchaseMade['data'] {
+  const { purchaseId, amount, currency, occurredAt, channel, storeId } = d;
+  if (channel !== undefined) {
+    return storeId !== undefined
+      ? { purchaseId, amount, currency, occurredAt, recordedAt, channel, storeId }
+      : { purchaseId, amount, currency, occurredAt, recordedAt, channel };
+  }
+  return storeId !== undefined ? { purchaseId, amount, currency, occurredAt, recordedAt, storeId } : { purchaseId, amount, currency, occurredAt, recordedAt };
+}
+
+/** Year and month as written in a valid ISO instant (the member's local calendar). */
+function writtenYear(iso: string): number {
+  return (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48);
+}
+function writtenMonth(iso: string): number {
+  return (iso.charCodeAt(5) - 48) * 10 + (iso.charCodeAt(6) - 48);
 }
 
 function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number): Decision {
@@ -220,6 +247,38 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
     return reject('purchase-in-future', `purchase ${d.purchaseId} occurs more than ${p.futureToleranceHours} hours after it was recorded`);
   }
   const nowS = Math.floor(nowMs / 1000);
+  // The common case (an enrolled member, no promotion, no bonus due, no referral pending)
+  // without the general collector: the same events, built at their final size.
+  if (
+    s.enrolled &&
+    p.promotions.length === 0 &&
+    s.referredBy === null &&
+    !(s.birthdayMonth > 0 && p.birthdayBonus > 0 && writtenMonth(d.occurredAt) === s.birthdayMonth && writtenYear(d.occurredAt) > s.lastBirthdayYear)
+  ) {
+    const tierIdx = tierIndexOf(p, s.tier);
+    const earned = mulDiv(mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits), p.tiers[tierIdx].multiplierBp, BP);
+    const made: MemberEvent = { type: 'PurchaseMade', data: purchaseMadeData(d, c.metadata.now) };
+    const reached = tierIndexFor(p, qualifyingPoints(s, p, Math.floor(occMs / 1000)) + earned);
+    let events: MemberEvent[];
+    if (earned > 0) {
+      const repaid = Math.min(s.debt, earned);
+      const purchaseId = d.purchaseId;
+      const lotId = lotIdFor(s.sequence + 2);
+      const expiresAt = expiryIso(nowS, p.expiryMonths);
+      const programVersion = p.version;
+      const data: PointsEarned['data'] =
+        repaid > 0
+          ? { points: earned, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion, repaid }
+          : { points: earned, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion };
+      events = [made, { type: 'PointsEarned', data }];
+    } else {
+      events = [made];
+    }
+    if (reached > tierIdx) {
+      events.push({ type: 'TierChanged', data: { from: s.tier, to: p.tiers[reached].name, reason: 'upgrade', effectiveAt: d.occurredAt } });
+    }
+    return { ok: true, events };
+  }
   const out = new Out(s, p, nowS);
   let tier = s.tier;
   if (!s.enrolled) {
@@ -227,19 +286,7 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
     enrolledEvent(out, 'purchase');
     tier = p.tiers[0].name;
   }
-  const made: { -readonly [K in keyof RecordPurchase['data']]?: RecordPurchase['data'][K] } & { recordedAt: string } = {
-    purchaseId: d.purchaseId,
-    amount: d.amount,
-    currency: d.currency,
-    occurredAt: d.occurredAt,
-    recordedAt: c.metadata.now,
-  };
-  if (d.channel !== undefined) made.channel = d.channel;
-  if (d.storeId !== undefined) made.storeId = d.storeId;
-  out.events.push({
-    type: 'PurchaseMade',
-    data: made as { purchaseId: string; amount: number; currency: string; occurredAt: string; recordedAt: string },
-  });
+  out.events.push({ type: 'PurchaseMade', data: purchaseMadeData(d, c.metadata.now) });
 
   // Earn at the tier held before this purchase.
   const tierIdx = tierIndexOf(p, tier);
@@ -267,9 +314,9 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   }
 
   if (s.birthdayMonth > 0 && p.birthdayBonus > 0) {
-    const ym = localYearMonth(d.occurredAt);
-    if (ym.month === s.birthdayMonth && ym.year > s.lastBirthdayYear) {
-      out.earn(p.birthdayBonus, 'birthday', { purchaseId: d.purchaseId, birthdayYear: ym.year });
+    const year = writtenYear(d.occurredAt);
+    if (writtenMonth(d.occurredAt) === s.birthdayMonth && year > s.lastBirthdayYear) {
+      out.earn(p.birthdayBonus, 'birthday', { purchaseId: d.purchaseId, birthdayYear: year });
     }
   }
 
@@ -504,17 +551,37 @@ function creditReferral(c: CreditReferral, s: MemberState, p: Programme, nowMs: 
 
 /**
  * Forgets what no decision can use any more: purchases and idempotency records older
- * than the de-duplication window, qualifying entries older than both windows. Call it
- * before storing a state; `decide` gives the same answers with or without it.
+ * than the de-duplication window (a forgotten purchase's qualifying points move to
+ * `qualifying`), qualifying points older than both windows. Call it before storing a
+ * state; `decide` gives the same answers with or without it.
  */
 export function compact(s: MemberState, p: Programme, now: string): MemberState {
   const nowS = Math.floor(parseInstant(now) / 1000);
   if (Number.isNaN(nowS)) return s;
   const oldest = nowS - p.dedupWindowDays * DAY_S;
   const oldestQ = oldest - p.qualifyingWindowDays * DAY_S;
-  const purchases = s.purchases.some((x) => x.at < oldest) ? s.purchases.filter((x) => x.at >= oldest) : s.purchases;
+  let purchases = s.purchases;
+  let qualifying = s.qualifying;
+  let qualifyingStale = false;
+  for (let i = 0; i < qualifying.length; i += 2) {
+    if (qualifying[i] <= oldestQ || qualifying[i + 1] === 0) qualifyingStale = true;
+  }
+  const leaving = purchases.some((x) => x.at < oldest);
+  if (qualifyingStale || leaving) {
+    const q: number[] = [];
+    for (let i = 0; i < qualifying.length; i += 2) {
+      if (qualifying[i] > oldestQ && qualifying[i + 1] !== 0) q.push(qualifying[i], qualifying[i + 1]);
+    }
+    if (leaving) {
+      for (const x of purchases) {
+        const pts = x.earned - x.reversed;
+        if (x.at < oldest && x.at > oldestQ && pts !== 0) q.push(x.at, pts);
+      }
+      purchases = purchases.filter((x) => x.at >= oldest);
+    }
+    qualifying = q;
+  }
   const idempotency = s.idempotency.some((x) => x.at < oldest) ? s.idempotency.filter((x) => x.at >= oldest) : s.idempotency;
-  const qualifying = s.qualifying.some((x) => x.at <= oldestQ || x.points === 0) ? s.qualifying.filter((x) => x.at > oldestQ && x.points !== 0) : s.qualifying;
   if (purchases === s.purchases && idempotency === s.idempotency && qualifying === s.qualifying) return s;
   return { ...s, purchases, idempotency, qualifying };
 }

@@ -221,6 +221,7 @@ export function tierIndexFor(programme: Programme, qualifying: number): number {
 }
 
 export function tierIndexOf(programme: Programme, name: string): number {
-  const i = programme.tiers.findIndex((t) => t.name === name);
-  return i < 0 ? 0 : i;
+  const tiers = programme.tiers;
+  for (let i = 0; i < tiers.length; i++) if (tiers[i].name === name) return i;
+  return 0;
 }

@@ -1,24 +1,53 @@
 // The member state as a compact string (the ledger stores it in the compacted topic
 // loyalty.member-state, keyed by memberId).
 //
-// Format 3 (written): see serializeState below. Format 2 (still read: states written
-// before format 3, upcast on read) is format 3 without `tierSince`, read as 0 (not known:
-// no downgrade grace period until the next tier change; `loyalty rebuild-ledger-state`
-// computes it from the events). Format 1 (still read, and written for a state format 3
-// cannot hold, e.g. a non-integer or a lot id not of the form L<n>) is compact JSON: a
-// positional array, format version first (`tierSince` last, 0 when absent). Lists are flattened; instants
+// Format 4 (written): see serializeState below. Still read, and upcast on read:
+// - format 3 has the layout of format 4, but its qualifying list holds the points of
+//   open purchases too (format 4 keeps them in the purchases only: earned − reversed);
+//   on read they are taken out of the list again;
+// - format 2 is format 3 without `tierSince`, read as 0 (not known: no downgrade grace
+//   period until the next tier change; `loyalty rebuild-ledger-state` computes it from
+//   the events).
+// The JSON form (written for a state format 4 cannot hold, e.g. a non-integer or a lot
+// id not of the form L<n>) is a positional array, its format first: `[4, …]`, or
+// `[1, …]` as earlier ledgers wrote it (qualifying as in format 3; `tierSince` last, 0
+// when absent). Lists are flattened; instants
 // are epoch seconds, delta-encoded within each list; lot ids `L<n>` are stored as
 // the delta of n; programme versions of open purchases are interned.
 
 import { lotIdFor } from './ids';
-import { IdempotencyRecord, Lot, MemberState, OpenPurchase, QualifyingEntry, initialState } from './state';
+import { IdempotencyRecord, Lot, MemberState, OpenPurchase, initialState } from './state';
 
-export const STATE_FORMAT = 3;
-const JSON_FORMAT = 1;
+export const STATE_FORMAT = 4;
+/** The JSON form as written now, and as earlier ledgers wrote it (qualifying upcast on read). */
+const JSON_FORMAT = 4;
+const JSON_FORMAT_LEGACY = 1;
+
+/**
+ * Format 1-3 qualifying entries also held the points of open purchases: take those out
+ * (entries were merged by instant, so each open purchase's points are in the entry at its
+ * instant), keeping only the points of purchases no longer open.
+ */
+function upcastQualifying(pairs: number[], purchases: readonly OpenPurchase[]): number[] {
+  if (pairs.length === 0) return pairs;
+  for (const p of purchases) {
+    const pts = p.earned - p.reversed;
+    if (pts === 0) continue;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === p.at) {
+        pairs[i + 1] -= pts;
+        break;
+      }
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i + 1] !== 0) out.push(pairs[i], pairs[i + 1]);
+  return out;
+}
 
 type Cell = string | number | Cell[];
 
-/** Format 1: compact JSON. */
+/** The JSON form (`[4, …]`). */
 export function serializeStateJson(s: MemberState): string {
   const lots: Cell[] = [];
   let prevSeq = 0;
@@ -37,9 +66,10 @@ export function serializeStateJson(s: MemberState): string {
   }
   const qualifying: number[] = [];
   prevAt = 0;
-  for (const q of s.qualifying) {
-    qualifying.push(q.at - prevAt, q.points);
-    prevAt = q.at;
+  const qs = s.qualifying;
+  for (let i = 0; i < qs.length; i += 2) {
+    qualifying.push(qs[i] - prevAt, qs[i + 1]);
+    prevAt = qs[i];
   }
   const versions: string[] = [];
   const purchases: Cell[] = [];
@@ -99,6 +129,7 @@ function kindOf(code: number): IdempotencyRecord['kind'] {
 
 export function deserializeState(raw: string): MemberState {
   const c = raw.charCodeAt(0);
+  if (c === 52 /* 4 */) return new Reader(raw, 4).state();
   if (c === 51 /* 3 */) return new Reader(raw, 3).state();
   if (c === 50 /* 2 */) return new Reader(raw, 2).state();
   return deserializeJson(raw);
@@ -106,7 +137,9 @@ export function deserializeState(raw: string): MemberState {
 
 function deserializeJson(json: string): MemberState {
   const a = JSON.parse(json) as unknown[];
-  if (!Array.isArray(a) || a[0] !== JSON_FORMAT) throw new StateFormatError(`unknown member state format ${Array.isArray(a) ? String(a[0]) : typeof a}`);
+  if (!Array.isArray(a) || (a[0] !== JSON_FORMAT && a[0] !== JSON_FORMAT_LEGACY)) {
+    throw new StateFormatError(`unknown member state format ${Array.isArray(a) ? String(a[0]) : typeof a}`);
+  }
   const lotsRaw = a[16] as Cell[];
   const lots: Lot[] = [];
   let prevSeq = 0;
@@ -122,11 +155,11 @@ function deserializeJson(json: string): MemberState {
     lots.push({ id, remaining: lotsRaw[i + 1] as number, expiresAt: prevAt });
   }
   const qRaw = a[17] as number[];
-  const qualifying: QualifyingEntry[] = [];
+  let qualifying: number[] = [];
   prevAt = 0;
   for (let i = 0; i < qRaw.length; i += 2) {
     prevAt += qRaw[i];
-    qualifying.push({ at: prevAt, points: qRaw[i + 1] });
+    qualifying.push(prevAt, qRaw[i + 1]);
   }
   const versions = a[18] as string[];
   const purchases: OpenPurchase[] = [];
@@ -147,6 +180,7 @@ function deserializeJson(json: string): MemberState {
       refundIds: c.slice(8) as string[],
     });
   }
+  if (a[0] === JSON_FORMAT_LEGACY) qualifying = upcastQualifying(qualifying, purchases);
   const idempotency: IdempotencyRecord[] = (a[20] as Cell[][]).map((c) => {
     const kind = kindOf(c[3] as number);
     const r: IdempotencyRecord = {
@@ -186,9 +220,9 @@ function deserializeJson(json: string): MemberState {
   };
 }
 
-// ---- Format 3 (and 2) -----------------------------------------------------------
+// ---- Format 4 (and 3, 2) --------------------------------------------------------
 //
-// One ASCII string, `3` first (`2`: format 2, which has no tierSince), then fields in a fixed order; no JSON, no escaping.
+// One ASCII string, `4` first (`3`, `2`: see the top of this file), then fields in a fixed order; no JSON, no escaping.
 // - A scalar is a varint over the 64 characters of DIGITS: 5 bits per character, low
 //   bits first; a character from the upper half means more follow. Signed values
 //   are zigzag-encoded (2|v| + sign).
@@ -213,7 +247,7 @@ const LOT_ID = /^L([1-9]\d{0,14})$/;
 class Unencodable extends Error {}
 
 class Writer {
-  out = '3';
+  out = '4';
 
   u(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v >= LIMIT) throw new Unencodable();
@@ -285,7 +319,7 @@ class Reader {
   i = 1;
   constructor(
     private readonly raw: string,
-    private readonly format: 2 | 3,
+    private readonly format: 2 | 3 | 4,
   ) {}
 
   private digit(): number {
@@ -374,8 +408,11 @@ class Reader {
     const nq = this.u();
     const qAt = this.deltas(nq);
     const qPts = this.scol(nq);
-    const qualifying: QualifyingEntry[] = new Array(nq);
-    for (let j = 0; j < nq; j++) qualifying[j] = { at: qAt[j], points: qPts[j] };
+    let qualifying: number[] = new Array(2 * nq);
+    for (let j = 0; j < nq; j++) {
+      qualifying[2 * j] = qAt[j];
+      qualifying[2 * j + 1] = qPts[j];
+    }
 
     const np = this.u();
     const ids: string[] = new Array(np);
@@ -412,6 +449,7 @@ class Reader {
       };
     }
 
+    if (this.format < 4) qualifying = upcastQualifying(qualifying, purchases);
     const ni = this.u();
     const idempotency: IdempotencyRecord[] = new Array(ni);
     for (let j = 0; j < ni; j++) {
@@ -456,7 +494,7 @@ class Reader {
   }
 }
 
-/** The member state as a compact string (format 3; format 1 JSON when format 3 cannot hold it). */
+/** The member state as a compact string (format 4; the JSON form when format 4 cannot hold it). */
 export function serializeState(s: MemberState): string {
   try {
     return serializeCompact(s);
@@ -502,9 +540,16 @@ function serializeCompact(s: MemberState): string {
   w.deltas(lots.map((l) => l.expiresAt));
 
   const q = s.qualifying;
-  w.u(q.length);
-  w.deltas(q.map((e) => e.at));
-  w.scol(q.map((e) => e.points));
+  const nq = q.length >> 1;
+  const qAt = new Array<number>(nq);
+  const qPts = new Array<number>(nq);
+  for (let j = 0; j < nq; j++) {
+    qAt[j] = q[2 * j];
+    qPts[j] = q[2 * j + 1];
+  }
+  w.u(nq);
+  w.deltas(qAt);
+  w.scol(qPts);
 
   const ps = s.purchases;
   w.u(ps.length);

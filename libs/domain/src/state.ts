@@ -1,6 +1,13 @@
 // Member state and `evolve`. The state is what `decide` needs and nothing more;
 // it is rebuilt from the events alone (evolve never consults the programme).
-// Instants are epoch seconds. Arrays are copied on write (readonly records).
+// Instants are epoch seconds. Arrays are copied on write (readonly records): a state
+// handed to evolve is never modified.
+//
+// Qualifying points are not a list of their own while their purchase is open: an open
+// purchase's qualifying points are its `earned − reversed`, at its `at`. Only when
+// `compact` forgets a purchase (older than the de-duplication window) do its points move
+// to `qualifying`, a flat list of (at, points) pairs. So a purchase adds one record and
+// one lot to the state, and no qualifying entry.
 
 import { EventEnvelope, LotTaken, MemberEvent } from './events';
 import { toSeconds } from './time';
@@ -12,11 +19,11 @@ export interface Lot {
   readonly expiresAt: number;
 }
 
-/** Qualifying points of purchases, by the purchase's occurredAt (epoch seconds). */
-export interface QualifyingEntry {
-  readonly at: number;
-  readonly points: number;
-}
+/**
+ * Qualifying points of purchases no longer open (forgotten by `compact`), as flat pairs:
+ * [at0, points0, at1, points1, …], `at` the purchase's occurredAt (epoch seconds).
+ */
+export type QualifyingPairs = readonly number[];
 
 /** A purchase still open to refunds (and remembered for de-duplication). */
 export interface OpenPurchase {
@@ -67,7 +74,8 @@ export interface MemberState {
   readonly debt: number;
   /** Oldest first. */
   readonly lots: readonly Lot[];
-  readonly qualifying: readonly QualifyingEntry[];
+  /** Qualifying points of purchases no longer in `purchases` (see QualifyingPairs). */
+  readonly qualifying: QualifyingPairs;
   readonly purchases: readonly OpenPurchase[];
   readonly idempotency: readonly IdempotencyRecord[];
   /** Birthday month 1..12, 0 when unknown. */
@@ -129,9 +137,9 @@ export function lotsBalance(s: MemberState): number {
 
 /** Applies one event. Accepts a bare event or its envelope (only type and data are read). */
 export function evolve(state: MemberState, e: MemberEvent | EventEnvelope): MemberState {
-  const d = new Draft(state);
-  d.apply(e as MemberEvent);
-  return d.done();
+  const t = draftOf(state);
+  apply(t, e as MemberEvent);
+  return t;
 }
 
 /**
@@ -141,348 +149,303 @@ export function evolve(state: MemberState, e: MemberEvent | EventEnvelope): Memb
  */
 export function evolveAll(state: MemberState, events: readonly (MemberEvent | EventEnvelope)[]): MemberState {
   if (events.length === 0) return state;
-  const d = new Draft(state);
-  for (let i = 0; i < events.length; i++) d.apply(events[i] as MemberEvent);
-  return d.done();
+  const t = draftOf(state);
+  for (let i = 0; i < events.length; i++) apply(t, events[i] as MemberEvent);
+  return t;
 }
 
-/**
- * A mutable working copy of a state, private to evolve/evolveAll. Lists are copied on
- * their first change (the input state's lists are shared until then and never written),
- * and records created by this batch are updated in place; records of the input state
- * are replaced, never mutated.
- */
-class Draft {
-  memberId: string;
-  enrolled: boolean;
-  sequence: number;
-  tier: string;
-  earned: number;
-  redeemed: number;
-  expired: number;
-  reversed: number;
-  adjusted: number;
-  debt: number;
+// The working copy is the new state itself: a plain record with initialState's shape,
+// written in place while one evolve/evolveAll call applies its events (synchronously, so
+// the bookkeeping below can live in the module). Lists are copied on their first change
+// (the input state's lists are shared until then and never written), and records created
+// by this call are updated in place; records of the input state are replaced, never mutated.
+type Draft = { -readonly [K in keyof MemberState]: MemberState[K] } & {
   lots: Lot[];
-  qualifying: QualifyingEntry[];
+  qualifying: number[];
   purchases: OpenPurchase[];
   idempotency: IdempotencyRecord[];
-  birthdayMonth: number;
-  lastBirthdayYear: number;
-  referredBy: string | null;
   referees: string[];
-  lastReviewAt: number;
-  purchaseCount: number;
-  tierSince: number;
-  // Which lists are this draft's own copies (writable).
-  private lotsOwn = false;
-  private qualifyingOwn = false;
-  private purchasesOwn = false;
-  private idempotencyOwn = false;
-  private refereesOwn = false;
-  /** Purchase records created by this draft (writable in place); rarely more than one. */
-  private fresh: OpenPurchase[] | null = null;
+};
+/** Which lists are the current draft's own copies (writable). */
+let lotsOwn = false;
+let purchasesOwn = false;
+let idempotencyOwn = false;
+let refereesOwn = false;
+/** Purchase records created by the current draft (writable in place); rarely more than one. */
+let fresh0: OpenPurchase | null = null;
+const freshMore: OpenPurchase[] = [];
 
-  constructor(s: MemberState) {
-    this.memberId = s.memberId;
-    this.enrolled = s.enrolled;
-    this.sequence = s.sequence;
-    this.tier = s.tier;
-    this.earned = s.earned;
-    this.redeemed = s.redeemed;
-    this.expired = s.expired;
-    this.reversed = s.reversed;
-    this.adjusted = s.adjusted;
-    this.debt = s.debt;
-    this.lots = s.lots as Lot[];
-    this.qualifying = s.qualifying as QualifyingEntry[];
-    this.purchases = s.purchases as OpenPurchase[];
-    this.idempotency = s.idempotency as IdempotencyRecord[];
-    this.birthdayMonth = s.birthdayMonth;
-    this.lastBirthdayYear = s.lastBirthdayYear;
-    this.referredBy = s.referredBy;
-    this.referees = s.referees as string[];
-    this.lastReviewAt = s.lastReviewAt;
-    this.purchaseCount = s.purchaseCount;
-    this.tierSince = s.tierSince;
+function draftOf(s: MemberState): Draft {
+  lotsOwn = purchasesOwn = idempotencyOwn = refereesOwn = false;
+  fresh0 = null;
+  freshMore.length = 0;
+  return {
+    memberId: s.memberId,
+    enrolled: s.enrolled,
+    sequence: s.sequence,
+    tier: s.tier,
+    earned: s.earned,
+    redeemed: s.redeemed,
+    expired: s.expired,
+    reversed: s.reversed,
+    adjusted: s.adjusted,
+    debt: s.debt,
+    lots: s.lots as Lot[],
+    qualifying: s.qualifying as number[],
+    purchases: s.purchases as OpenPurchase[],
+    idempotency: s.idempotency as IdempotencyRecord[],
+    birthdayMonth: s.birthdayMonth,
+    lastBirthdayYear: s.lastBirthdayYear,
+    referredBy: s.referredBy,
+    referees: s.referees as string[],
+    lastReviewAt: s.lastReviewAt,
+    purchaseCount: s.purchaseCount,
+    tierSince: s.tierSince,
+  };
+}
+
+function availableOf(t: Draft): number {
+  return t.earned - t.redeemed - t.expired - t.reversed + t.adjusted;
+}
+
+function isFresh(p: OpenPurchase): boolean {
+  return p === fresh0 || (freshMore.length > 0 && freshMore.includes(p));
+}
+
+function markFresh(p: OpenPurchase): void {
+  if (fresh0 === null) fresh0 = p;
+  else freshMore.push(p);
+}
+
+/** A writable purchase record at index i (copied first unless this draft created it). */
+function purchaseAt(t: Draft, i: number): Mutable<OpenPurchase> {
+  if (!purchasesOwn) {
+    t.purchases = t.purchases.slice();
+    purchasesOwn = true;
   }
+  const p = t.purchases[i];
+  if (isFresh(p)) return p as Mutable<OpenPurchase>;
+  const copy: OpenPurchase = {
+    id: p.id,
+    at: p.at,
+    amount: p.amount,
+    refunded: p.refunded,
+    earned: p.earned,
+    reversed: p.reversed,
+    programVersion: p.programVersion,
+    sequence: p.sequence,
+    refundIds: p.refundIds,
+  };
+  t.purchases[i] = copy;
+  markFresh(copy);
+  return copy as Mutable<OpenPurchase>;
+}
 
-  /** The resulting state: a plain record with the same shape (and key order) as initialState's. */
-  done(): MemberState {
-    return {
-      memberId: this.memberId,
-      enrolled: this.enrolled,
-      sequence: this.sequence,
-      tier: this.tier,
-      earned: this.earned,
-      redeemed: this.redeemed,
-      expired: this.expired,
-      reversed: this.reversed,
-      adjusted: this.adjusted,
-      debt: this.debt,
-      lots: this.lots,
-      qualifying: this.qualifying,
-      purchases: this.purchases,
-      idempotency: this.idempotency,
-      birthdayMonth: this.birthdayMonth,
-      lastBirthdayYear: this.lastBirthdayYear,
-      referredBy: this.referredBy,
-      referees: this.referees,
-      lastReviewAt: this.lastReviewAt,
-      purchaseCount: this.purchaseCount,
-      tierSince: this.tierSince,
-    };
+function addLot(t: Draft, id: string, remaining: number, expiresAt: number): void {
+  const lot: Lot = { id, remaining, expiresAt };
+  if (lotsOwn) t.lots.push(lot);
+  else {
+    t.lots = append(t.lots, lot);
+    lotsOwn = true;
   }
+}
 
-  private available(): number {
-    return this.earned - this.redeemed - this.expired - this.reversed + this.adjusted;
+/** Removes taken points from lots; lots that reach zero are dropped. */
+function takeLots(t: Draft, taken: readonly LotTaken[]): void {
+  if (taken.length === 0) return;
+  const lots = t.lots;
+  const out: Lot[] = [];
+  for (let i = 0; i < lots.length; i++) {
+    const l = lots[i];
+    let rem = l.remaining;
+    for (let j = 0; j < taken.length; j++) if (taken[j].lotId === l.id) rem -= taken[j].points;
+    if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
   }
+  t.lots = out;
+  lotsOwn = true;
+}
 
-  private ownPurchases(): OpenPurchase[] {
-    if (!this.purchasesOwn) {
-      this.purchases = this.purchases.slice();
-      this.purchasesOwn = true;
+/** Takes points from one lot (an expiry): the same as takeLots([{lotId, points}]) without the list. */
+function takeLot(t: Draft, lotId: string, points: number): void {
+  const lots = t.lots;
+  const out: Lot[] = [];
+  for (let i = 0; i < lots.length; i++) {
+    const l = lots[i];
+    const rem = l.id === lotId ? l.remaining - points : l.remaining;
+    if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
+  }
+  t.lots = out;
+  lotsOwn = true;
+}
+
+function remember(t: Draft, r: IdempotencyRecord): void {
+  if (idempotencyOwn) t.idempotency.push(r);
+  else {
+    t.idempotency = append(t.idempotency, r);
+    idempotencyOwn = true;
+  }
+}
+
+function apply(t: Draft, event: MemberEvent): void {
+  const sequence = ++t.sequence;
+  switch (event.type) {
+    case 'MemberEnrolled': {
+      const d = event.data;
+      t.enrolled = true;
+      t.tier = d.tier;
+      t.birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
+      t.referredBy = d.referredBy ?? null;
+      return;
     }
-    return this.purchases;
-  }
-
-
-  /** A writable purchase record at index i (copied first unless this draft created it). */
-  private purchaseAt(i: number): Mutable<OpenPurchase> {
-    const purchases = this.ownPurchases();
-    const p = purchases[i];
-    if (this.fresh !== null && this.fresh.includes(p)) return p as Mutable<OpenPurchase>;
-    const copy: OpenPurchase = {
-      id: p.id,
-      at: p.at,
-      amount: p.amount,
-      refunded: p.refunded,
-      earned: p.earned,
-      reversed: p.reversed,
-      programVersion: p.programVersion,
-      sequence: p.sequence,
-      refundIds: p.refundIds,
-    };
-    purchases[i] = copy;
-    (this.fresh ??= []).push(copy);
-    return copy as Mutable<OpenPurchase>;
-  }
-
-  private addLot(id: string, remaining: number, expiresAt: number): void {
-    const lot: Lot = { id, remaining, expiresAt };
-    if (this.lotsOwn) this.lots.push(lot);
-    else {
-      this.lots = append(this.lots, lot);
-      this.lotsOwn = true;
+    case 'PurchaseMade': {
+      const d = event.data;
+      const p: OpenPurchase = {
+        id: d.purchaseId,
+        at: toSeconds(d.occurredAt),
+        amount: d.amount,
+        refunded: 0,
+        earned: 0,
+        reversed: 0,
+        programVersion: '',
+        sequence,
+        refundIds: EMPTY,
+      };
+      if (purchasesOwn) t.purchases.push(p);
+      else {
+        t.purchases = append(t.purchases, p);
+        purchasesOwn = true;
+      }
+      markFresh(p);
+      t.purchaseCount++;
+      return;
     }
-  }
-
-  /** Removes taken points from lots; lots that reach zero are dropped. */
-  private takeLots(taken: readonly LotTaken[]): void {
-    if (taken.length === 0) return;
-    const lots = this.lots;
-    const out: Lot[] = [];
-    for (let i = 0; i < lots.length; i++) {
-      const l = lots[i];
-      let rem = l.remaining;
-      for (let j = 0; j < taken.length; j++) if (taken[j].lotId === l.id) rem -= taken[j].points;
-      if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
-    }
-    this.lots = out;
-    this.lotsOwn = true;
-  }
-
-  private addQualifying(at: number, points: number): void {
-    const q = this.qualifying;
-    for (let i = q.length - 1; i >= 0; i--) {
-      if (q[i].at === at) {
-        if (!this.qualifyingOwn) {
-          this.qualifying = q.slice();
-          this.qualifyingOwn = true;
+    case 'PointsEarned': {
+      const d = event.data;
+      const repaid = d.repaid ?? 0;
+      const open = d.points - repaid;
+      const cause = d.cause;
+      if ((cause === 'purchase' || cause === 'promotion') && d.purchaseId !== undefined) {
+        // The purchase's qualifying points are its earned − reversed: nothing else to record.
+        const i = findPurchase(t.purchases, d.purchaseId);
+        if (i >= 0) {
+          const p = purchaseAt(t, i);
+          p.earned += d.points;
+          p.programVersion = d.programVersion;
         }
-        this.qualifying[i] = { at, points: q[i].points + points };
-        return;
-      }
-    }
-    if (this.qualifyingOwn) q.push({ at, points });
-    else {
-      this.qualifying = append(q, { at, points });
-      this.qualifyingOwn = true;
-    }
-  }
-
-  private remember(r: IdempotencyRecord): void {
-    if (this.idempotencyOwn) this.idempotency.push(r);
-    else {
-      this.idempotency = append(this.idempotency, r);
-      this.idempotencyOwn = true;
-    }
-  }
-
-  apply(event: MemberEvent): void {
-    const sequence = ++this.sequence;
-    switch (event.type) {
-      case 'MemberEnrolled': {
-        const d = event.data;
-        this.enrolled = true;
-        this.tier = d.tier;
-        this.birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
-        this.referredBy = d.referredBy ?? null;
-        return;
-      }
-      case 'PurchaseMade': {
-        const d = event.data;
-        const p: OpenPurchase = {
-          id: d.purchaseId,
-          at: toSeconds(d.occurredAt),
-          amount: d.amount,
-          refunded: 0,
-          earned: 0,
-          reversed: 0,
-          programVersion: '',
-          sequence,
-          refundIds: EMPTY,
-        };
-        if (this.purchasesOwn) this.purchases.push(p);
+      } else if (cause === 'birthday' && d.birthdayYear !== undefined) {
+        t.lastBirthdayYear = Math.max(t.lastBirthdayYear, d.birthdayYear);
+      } else if (cause === 'referral' && d.refereeId !== undefined) {
+        if (refereesOwn) t.referees.push(d.refereeId);
         else {
-          this.purchases = append(this.purchases, p);
-          this.purchasesOwn = true;
+          t.referees = append(t.referees, d.refereeId);
+          refereesOwn = true;
         }
-        (this.fresh ??= []).push(p);
-        this.purchaseCount++;
-        return;
       }
-      case 'PointsEarned': {
-        const d = event.data;
+      t.earned += d.points;
+      t.debt -= repaid;
+      if (open > 0) addLot(t, d.lotId, open, toSeconds(d.expiresAt));
+      return;
+    }
+    case 'TierChanged': {
+      const d = event.data;
+      t.tier = d.to;
+      if (d.reason === 'review' && d.asOf) t.lastReviewAt = toSeconds(d.asOf);
+      const since = d.effectiveAt ?? d.asOf;
+      t.tierSince = since ? toSeconds(since) : 0;
+      return;
+    }
+    case 'RewardRedeemed': {
+      const d = event.data;
+      t.redeemed += d.points;
+      takeLots(t, d.lots);
+      if (d.idempotencyKey !== undefined) {
+        remember(t, {
+          key: d.idempotencyKey,
+          requestHash: d.requestHash ?? '',
+          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+          kind: 'redemption',
+          ref: d.redemptionId,
+          points: d.points,
+          available: availableOf(t),
+          sequence,
+        });
+      }
+      return;
+    }
+    case 'RedemptionRefused': {
+      // No points move: the refusal is remembered as the answer to its idempotency key.
+      const d = event.data;
+      remember(t, {
+        key: d.idempotencyKey,
+        requestHash: d.requestHash,
+        at: toSeconds(d.recordedAt),
+        kind: 'refusal',
+        ref: d.code,
+        points: d.points ?? 0,
+        available: d.available,
+        sequence,
+        message: d.message,
+      });
+      return;
+    }
+    case 'PurchaseRefunded': {
+      const d = event.data;
+      const i = findPurchase(t.purchases, d.purchaseId);
+      if (i < 0) return;
+      const p = purchaseAt(t, i);
+      p.refunded += d.amount;
+      p.refundIds = append(p.refundIds, d.refundId);
+      return;
+    }
+    case 'PointsReversed': {
+      const d = event.data;
+      const taken = sumTaken(d.lots);
+      const i = findPurchase(t.purchases, d.purchaseId);
+      if (i >= 0) purchaseAt(t, i).reversed += d.points;
+      t.reversed += d.points;
+      t.debt += d.points - taken;
+      takeLots(t, d.lots);
+      return;
+    }
+    case 'PointsExpired': {
+      const d = event.data;
+      t.expired += d.points;
+      takeLot(t, d.lotId, d.points);
+      return;
+    }
+    case 'PointsAdjusted': {
+      const d = event.data;
+      if (d.points >= 0) {
         const repaid = d.repaid ?? 0;
         const open = d.points - repaid;
-        if ((d.cause === 'purchase' || d.cause === 'promotion') && d.purchaseId !== undefined) {
-          const i = findPurchase(this.purchases, d.purchaseId);
-          if (i >= 0) {
-            const p = this.purchaseAt(i);
-            p.earned += d.points;
-            p.programVersion = d.programVersion;
-            this.addQualifying(p.at, d.points);
-          }
-        } else if (d.cause === 'birthday' && d.birthdayYear !== undefined) {
-          this.lastBirthdayYear = Math.max(this.lastBirthdayYear, d.birthdayYear);
-        } else if (d.cause === 'referral' && d.refereeId !== undefined) {
-          if (this.refereesOwn) this.referees.push(d.refereeId);
-          else {
-            this.referees = append(this.referees, d.refereeId);
-            this.refereesOwn = true;
-          }
-        }
-        this.earned += d.points;
-        this.debt -= repaid;
-        if (open > 0) this.addLot(d.lotId, open, toSeconds(d.expiresAt));
-        return;
+        t.adjusted += d.points;
+        t.debt -= repaid;
+        if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) addLot(t, d.lotId, open, toSeconds(d.expiresAt));
+      } else {
+        const lots = d.lots ?? EMPTY;
+        t.adjusted += d.points;
+        t.debt += -d.points - sumTaken(lots);
+        takeLots(t, lots);
       }
-      case 'TierChanged': {
-        const d = event.data;
-        this.tier = d.to;
-        if (d.reason === 'review' && d.asOf) this.lastReviewAt = toSeconds(d.asOf);
-        const since = d.effectiveAt ?? d.asOf;
-        this.tierSince = since ? toSeconds(since) : 0;
-        return;
-      }
-      case 'RewardRedeemed': {
-        const d = event.data;
-        this.redeemed += d.points;
-        this.takeLots(d.lots);
-        if (d.idempotencyKey !== undefined) {
-          this.remember({
-            key: d.idempotencyKey,
-            requestHash: d.requestHash ?? '',
-            at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-            kind: 'redemption',
-            ref: d.redemptionId,
-            points: d.points,
-            available: this.available(),
-            sequence,
-          });
-        }
-        return;
-      }
-      case 'RedemptionRefused': {
-        // No points move: the refusal is remembered as the answer to its idempotency key.
-        const d = event.data;
-        this.remember({
+      if (d.idempotencyKey !== undefined) {
+        remember(t, {
           key: d.idempotencyKey,
-          requestHash: d.requestHash,
-          at: toSeconds(d.recordedAt),
-          kind: 'refusal',
-          ref: d.code,
-          points: d.points ?? 0,
-          available: d.available,
+          requestHash: d.requestHash ?? '',
+          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+          kind: 'adjustment',
+          ref: d.adjustmentId,
+          points: d.points,
+          available: availableOf(t),
           sequence,
-          message: d.message,
         });
-        return;
       }
-      case 'PurchaseRefunded': {
-        const d = event.data;
-        const i = findPurchase(this.purchases, d.purchaseId);
-        if (i < 0) return;
-        const p = this.purchaseAt(i);
-        p.refunded += d.amount;
-        p.refundIds = append(p.refundIds, d.refundId);
-        return;
-      }
-      case 'PointsReversed': {
-        const d = event.data;
-        const taken = sumTaken(d.lots);
-        const i = findPurchase(this.purchases, d.purchaseId);
-        if (i >= 0) {
-          const p = this.purchaseAt(i);
-          p.reversed += d.points;
-          this.addQualifying(p.at, -d.points);
-        }
-        this.reversed += d.points;
-        this.debt += d.points - taken;
-        this.takeLots(d.lots);
-        return;
-      }
-      case 'PointsExpired': {
-        const d = event.data;
-        this.expired += d.points;
-        this.takeLots([d]);
-        return;
-      }
-      case 'PointsAdjusted': {
-        const d = event.data;
-        if (d.points >= 0) {
-          const repaid = d.repaid ?? 0;
-          const open = d.points - repaid;
-          this.adjusted += d.points;
-          this.debt -= repaid;
-          if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) this.addLot(d.lotId, open, toSeconds(d.expiresAt));
-        } else {
-          const lots = d.lots ?? EMPTY;
-          this.adjusted += d.points;
-          this.debt += -d.points - sumTaken(lots);
-          this.takeLots(lots);
-        }
-        if (d.idempotencyKey !== undefined) {
-          this.remember({
-            key: d.idempotencyKey,
-            requestHash: d.requestHash ?? '',
-            at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-            kind: 'adjustment',
-            ref: d.adjustmentId,
-            points: d.points,
-            available: this.available(),
-            sequence,
-          });
-        }
-        return;
-      }
-      case 'ReferralCompleted':
-        this.referredBy = null;
-        return;
-      default:
-        assertNever(event);
+      return;
     }
+    case 'ReferralCompleted':
+      t.referredBy = null;
+      return;
+    default:
+      assertNever(event);
   }
 }
 

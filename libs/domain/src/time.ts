@@ -142,30 +142,76 @@ export function toSeconds(iso: string): number {
 
 let lastIsoS = NaN;
 let lastIso = '';
+let isoDay = NaN;
+let isoDate = '';
 /** The ISO form `YYYY-MM-DDTHH:MM:SS.000Z` of epoch seconds (as Date#toISOString writes it). */
 export function secondsToIso(s: number): string {
   if (s === lastIsoS) return lastIso;
   const days = Math.floor(s / DAY_S);
   const sod = s - days * DAY_S;
-  const { y, m, d } = civilFromDays(days);
-  if (y < 0 || y > 9999 || !Number.isInteger(s)) {
-    lastIso = new Date(s * 1000).toISOString();
+  if (days !== isoDay || !Number.isInteger(s)) {
+    const { y, m, d } = civilFromDays(days);
+    if (y < 0 || y > 9999 || !Number.isInteger(s)) {
+      lastIso = new Date(s * 1000).toISOString();
+      lastIsoS = s;
+      return lastIso;
+    }
+    // The date part, kept for the day's next instants (a batch's instants share a day).
+    isoDate = `${pad4(y)}-${TWO[m]}-${TWO[d]}T`;
+    isoDay = y >= 100 ? days : NaN; // parseInstant reads years 0..99 as 19xx: never remembered, never kept
+    lastIso = isoDate + timeOfDay(sod);
+    if (y >= 100) remember(lastIso, s * 1000);
   } else {
-    const hh = Math.floor(sod / 3600);
-    const mm = Math.floor((sod - hh * 3600) / 60);
-    const ss = sod - hh * 3600 - mm * 60;
-    lastIso = `${pad4(y)}-${pad2(m)}-${pad2(d)}T${pad2(hh)}:${pad2(mm)}:${pad2(ss)}.000Z`;
-    if (y >= 100) remember(lastIso, s * 1000); // parseInstant reads years 0..99 as 19xx
+    lastIso = isoDate + timeOfDay(sod);
+    remember(lastIso, s * 1000);
   }
   lastIsoS = s;
   return lastIso;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
+// `HH:MM:SS.000Z` of each second of the day, made when first needed (at most 86,400
+// short strings): an instant's ISO form is then one concatenation, not seven.
+const TIMES_OF_DAY: string[] = new Array<string>(DAY_S).fill('');
+function timeOfDay(sod: number): string {
+  let t = TIMES_OF_DAY[sod];
+  if (t === '') {
+    const hh = Math.floor(sod / 3600);
+    const mm = Math.floor((sod - hh * 3600) / 60);
+    t = `${TWO[hh]}:${TWO[mm]}:${TWO[sod - hh * 3600 - mm * 60]}.000Z`;
+    TIMES_OF_DAY[sod] = t;
+  }
+  return t;
 }
+
+/** '00' … '99' */
+const TWO: readonly string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+
 function pad4(n: number): string {
   return n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`;
+}
+
+let expiryS = NaN;
+let expiryMonths = NaN;
+let expiryVal = '';
+let expiryDay = NaN;
+let expiryDayMonths = NaN;
+let expiryDayStart = 0;
+/**
+ * secondsToIso(addMonthsSeconds(s, months)), remembered: the expiry of the lots a command
+ * opens (the target day is computed once per day of `s`).
+ */
+export function expiryIso(s: number, months: number): string {
+  if (s === expiryS && months === expiryMonths) return expiryVal;
+  const days = Math.floor(s / DAY_S);
+  if (days !== expiryDay || months !== expiryDayMonths || !Number.isInteger(s)) {
+    expiryDayStart = addMonthsSeconds(days * DAY_S, months);
+    expiryDay = days;
+    expiryDayMonths = months;
+  }
+  expiryVal = secondsToIso(expiryDayStart + (s - days * DAY_S));
+  expiryS = s;
+  expiryMonths = months;
+  return expiryVal;
 }
 
 /** Proleptic Gregorian date of a day number since 1970-01-01 (H. Hinnant's civil_from_days). */
@@ -196,6 +242,7 @@ export function addMonthsSeconds(s: number, months: number): number {
 /** UTC calendar year and month (1-12) of an instant, in the offset it was given in. */
 export function localYearMonth(iso: string): { year: number; month: number } {
   // The birthday month is the member's local month: use the date part as written.
+  if (!Number.isNaN(parseInstant(iso))) return { year: +iso.slice(0, 4), month: +iso.slice(5, 7) };
   const m = ISO_WITH_OFFSET.exec(iso);
   if (m !== null) return { year: +m[1], month: +m[2] };
   const d = new Date(iso);
