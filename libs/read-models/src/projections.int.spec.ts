@@ -246,6 +246,34 @@ describe('Redis projection', () => {
     }
   });
 
+  it('a batch touching more members than one chunk of the script (2,000) equals the fold, and large scores stay exact', async () => {
+    const prefix = `${h.prefix}chunks:`;
+    const hist = generateHistory({ members: 4_500, events: 36_000, seed: 7, memberPrefix: 'c-' });
+    const at = '2025-06-01T00:00:00.000Z';
+    // Spend of 123,456,789,012,345 minor units: more digits than Lua's default number format keeps.
+    hist.enrol('c-big', at);
+    for (let k = 0; k < 3; k++) hist.add('c-big', 'PurchaseMade', { purchaseId: `big-${k}`, amount: 41_152_263_004_115, currency: 'USD', occurredAt: at, recordedAt: at }, at);
+    const evs = hist.events;
+    for (const b of [evs.slice(0, 30_000), evs.slice(30_000)]) {
+      expect((await applyRedisBatch(h.redis, { prefix, partition: 0, events: b })).status).toBe('applied');
+    }
+    const ref = referenceFold(evs.map((e) => e.envelope));
+    expect(ref.balances.size).toBeGreaterThan(4_000);
+    for (const [memberId, want] of ref.balances) {
+      const { spend: _s, purchaseCount: _p, ...balance } = want;
+      expect(await getRedisBalance(h.redis, { prefix, memberId })).toEqual({ memberId, ...balance });
+    }
+    for (const [k, scores] of ref.boards) {
+      const [board, period] = k.split(':');
+      const want = [...scores].filter(([, s]) => s !== 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const got = await getLeaderboard(h.redis, { prefix, board, period, limit: 1000 });
+      expect(got.filter((e) => e.score !== 0).map((e) => [e.memberId, e.score])).toEqual(want.slice(0, 1000));
+      const card = await h.redis.zcard(`${prefix}lb:${k}`);
+      expect(card).toBe(scores.size);
+    }
+    expect(await getLeaderboardRank(h.redis, { prefix, board: 'spend', period: 'all', memberId: 'c-big' })).toEqual({ rank: 1, memberId: 'c-big', score: 123_456_789_012_345 });
+  });
+
   it('a first batch that starts after offset 0 is accepted only when the caller says it starts the partition', async () => {
     const prefix = `${h.prefix}start:`;
     const hist = new History(3);
