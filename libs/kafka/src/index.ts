@@ -6,3 +6,4 @@ export * from './transactional-processor';
 export * from './lag';
 export * from './commands-wire';
 export * from './liveness';
+export * from './coalescing-sender';

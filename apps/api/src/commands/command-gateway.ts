@@ -99,8 +99,7 @@ export class CommandGateway implements OnModuleInit, OnApplicationShutdown {
       this.waiting.set(commandId, list);
     });
     const wire: CommandMessage = { commandId, correlationId: commandId, type, data, origin: { source } };
-    const producer = await this.publisher.get();
-    await producer.send({ topic: this.topics.commands, acks: -1, messages: [{ key: data.memberId, value: JSON.stringify(wire) }] });
+    await this.publisher.send(this.topics.commands, { key: data.memberId, value: JSON.stringify(wire) });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CommandTimeoutError(commandId)), this.config.http.commandTimeoutMs);

@@ -1,9 +1,9 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { createLogger, loadConfigOrExit, pgPoolConfig, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
-import { createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
+import { CoalescingSender, createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
 import { ActiveRedisPrefix } from './active-redis-prefix';
 import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './tokens';
 
@@ -12,8 +12,14 @@ import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './toke
 export class KafkaPublisher implements OnApplicationShutdown {
   private producer?: Producer;
   private connecting?: Promise<Producer>;
+  private readonly sender = new CoalescingSender(() => this.get());
 
   constructor(@Inject(KAFKA) private readonly kafka: Kafka) {}
+
+  /** Sends one message (acks all); concurrent requests share the producer's round trips. */
+  send(topic: string, message: Message): Promise<void> {
+    return this.sender.send(topic, message);
+  }
 
   async get(): Promise<Producer> {
     if (this.producer) return this.producer;

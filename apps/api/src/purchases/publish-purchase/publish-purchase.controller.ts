@@ -38,11 +38,8 @@ export class PublishPurchaseController {
       throw apiError(413, 'payload_too_large', `a purchase message is at most ${LIMITS.messageMaxBytes} bytes`);
     }
     const { data } = verdict.command;
-    const producer = await this.publisher.get().catch(() => {
-      throw apiError(503, 'unavailable', 'the event broker is not reachable; retry later');
-    });
-    await producer.send({ topic: this.topics.purchases, acks: -1, messages: [{ key: data.memberId, value }] }).catch(() => {
-      throw apiError(503, 'unavailable', 'the purchase could not be published; retry (a repeat is a no-op)');
+    await this.publisher.send(this.topics.purchases, { key: data.memberId, value }).catch(() => {
+      throw apiError(503, 'unavailable', 'the purchase could not be published (is the broker reachable?); retry (a repeat is a no-op)');
     });
     return {
       accepted: true,
