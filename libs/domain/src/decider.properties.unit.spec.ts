@@ -259,6 +259,21 @@ describe('decider properties', () => {
     );
   });
 
+  it('the direct purchase path gives the events of the general one, to the byte', () => {
+    // a promotion that never applies sends every purchase down the general path
+    const general = loadProgramme({ ...defaultJson, promotions: [{ id: 'never', from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z', bonusPoints: 1 }] });
+    fc.assert(
+      fc.property(scenario, ({ steps, enrolFirst }) => {
+        const commands = toCommands(prefix(enrolFirst, steps), new Map());
+        const direct = run(commands, DEFAULT_PROGRAMME, false);
+        const viaGeneral = run(commands, general, false);
+        expect(JSON.stringify(viaGeneral.events)).toBe(JSON.stringify(direct.events));
+        expect(viaGeneral.state).toEqual(direct.state);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('a full refund reverses exactly what the purchase earned', () => {
     fc.assert(
       fc.property(scenario, ({ steps, programme, enrolFirst }) => {
