@@ -143,12 +143,13 @@ export function toSeconds(iso: string): number {
 let lastIsoS = NaN;
 let lastIso = '';
 let isoDay = NaN;
-let isoDate = '';
+let isoY = 0;
+let isoM = 0;
+let isoD = 0;
 /** The ISO form `YYYY-MM-DDTHH:MM:SS.000Z` of epoch seconds (as Date#toISOString writes it). */
 export function secondsToIso(s: number): string {
   if (s === lastIsoS) return lastIso;
   const days = Math.floor(s / DAY_S);
-  const sod = s - days * DAY_S;
   if (days !== isoDay || !Number.isInteger(s)) {
     const { y, m, d } = civilFromDays(days);
     if (y < 0 || y > 9999 || !Number.isInteger(s)) {
@@ -156,38 +157,54 @@ export function secondsToIso(s: number): string {
       lastIsoS = s;
       return lastIso;
     }
-    // The date part, kept for the day's next instants (a batch's instants share a day).
-    isoDate = `${pad4(y)}-${TWO[m]}-${TWO[d]}T`;
-    isoDay = y >= 100 ? days : NaN; // parseInstant reads years 0..99 as 19xx: never remembered, never kept
-    lastIso = isoDate + timeOfDay(sod);
-    if (y >= 100) remember(lastIso, s * 1000);
-  } else {
-    lastIso = isoDate + timeOfDay(sod);
-    remember(lastIso, s * 1000);
+    // The calendar date, kept for the day's next instants (a batch's instants share a day).
+    isoY = y;
+    isoM = m;
+    isoD = d;
+    isoDay = days;
   }
+  lastIso = isoString(isoY, isoM, isoD, s - days * DAY_S);
   lastIsoS = s;
+  if (isoY >= 100) remember(lastIso, s * 1000); // parseInstant reads years 0..99 as 19xx
   return lastIso;
 }
 
-// `HH:MM:SS.000Z` of each second of the day, made when first needed (at most 86,400
-// short strings): an instant's ISO form is then one concatenation, not seven.
-const TIMES_OF_DAY: string[] = new Array<string>(DAY_S).fill('');
-function timeOfDay(sod: number): string {
-  let t = TIMES_OF_DAY[sod];
-  if (t === '') {
-    const hh = Math.floor(sod / 3600);
-    const mm = Math.floor((sod - hh * 3600) / 60);
-    t = `${TWO[hh]}:${TWO[mm]}:${TWO[sod - hh * 3600 - mm * 60]}.000Z`;
-    TIMES_OF_DAY[sod] = t;
-  }
-  return t;
-}
-
-/** '00' … '99' */
-const TWO: readonly string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
-
-function pad4(n: number): string {
-  return n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`;
+/**
+ * `YYYY-MM-DDTHH:MM:SS.000Z`, year 0..9999, made in one piece: a flat string (a
+ * concatenation would be a rope, flattened again by every comparison with it, e.g. in
+ * parseInstant's cache).
+ */
+function isoString(y: number, mo: number, d: number, sod: number): string {
+  const hh = Math.floor(sod / 3600);
+  const r = sod - hh * 3600;
+  const mi = Math.floor(r / 60);
+  const ss = r - mi * 60;
+  return String.fromCharCode(
+    48 + Math.floor(y / 1000),
+    48 + (Math.floor(y / 100) % 10),
+    48 + (Math.floor(y / 10) % 10),
+    48 + (y % 10),
+    45,
+    48 + Math.floor(mo / 10),
+    48 + (mo % 10),
+    45,
+    48 + Math.floor(d / 10),
+    48 + (d % 10),
+    84,
+    48 + Math.floor(hh / 10),
+    48 + (hh % 10),
+    58,
+    48 + Math.floor(mi / 10),
+    48 + (mi % 10),
+    58,
+    48 + Math.floor(ss / 10),
+    48 + (ss % 10),
+    46,
+    48,
+    48,
+    48,
+    90,
+  );
 }
 
 let expiryS = NaN;
