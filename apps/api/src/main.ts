@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfigOrExit } from '@loyalty/config';
 import { LIMITS } from '@loyalty/domain';
@@ -16,13 +17,19 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   app.disable('x-powered-by');
+  // No ETag on API answers: it is a SHA-1 of every body, and no client of this API sends
+  // If-None-Match (balances and boards change with every event anyway).
+  app.set('etag', false);
   // Also for what happens outside a route (unknown paths, body-parser errors, bad percent-encoding):
   // APP_FILTER providers only see route handlers, global filters see those too.
   app.useGlobalFilters(new ErrorFilter(app.get(LOGGER)));
   app.use(metricsMiddleware);
   // Every body is one JSON object; the largest the ledger takes is a purchase message (64 KiB).
   // Larger is 413 and malformed JSON 400, both as {error, message} by the ErrorFilter.
-  app.useBodyParser('json', { limit: LIMITS.messageMaxBytes, strict: true });
+  // GET and HEAD take no body: the parser is skipped for them (a client that sends
+  // `Content-Length: 0` on a GET would otherwise cost a stream read per request).
+  const parseJson = json({ limit: LIMITS.messageMaxBytes, strict: true });
+  app.use((req: Request, res: Response, next: NextFunction) => (req.method === 'GET' || req.method === 'HEAD' ? next() : parseJson(req, res, next)));
   setupOpenApi(app);
   app.enableShutdownHooks();
   await app.listen(config.http.port, config.http.host);

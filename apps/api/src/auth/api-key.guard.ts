@@ -59,6 +59,8 @@ export class ApiKeyGuard implements CanActivate {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
   private readonly touched = new Map<string, number>();
+  /** The role each route handler declares (metadata is fixed at start): one lookup per handler. */
+  private readonly declared = new WeakMap<object, Role | 'public'>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -71,9 +73,14 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const declared = this.reflector.getAllAndOverride<Role | 'public' | undefined>(ROLE_KEY, [context.getHandler(), context.getClass()]);
+    const handler = context.getHandler();
+    let declared = this.declared.get(handler);
+    if (declared === undefined) {
+      declared = this.reflector.getAllAndOverride<Role | 'public' | undefined>(ROLE_KEY, [handler, context.getClass()]) ?? 'admin';
+      this.declared.set(handler, declared);
+    }
     if (declared === 'public') return true;
-    const need: Role = declared ?? 'admin';
+    const need: Role = declared;
     const http = context.switchToHttp();
     const req = http.getRequest<AuthedRequest>();
     const res = http.getResponse<Response>();

@@ -1,5 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { LIMITS } from '@loyalty/domain';
 import { apiError } from './error.filter';
+import { BalanceQuery, BoardParams, BoardMemberParams, LeaderboardQuery, MemberParams, PeriodQuery } from './request.dto';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; problems: string[] }> {
   return errors.flatMap((e) => {
@@ -32,6 +34,53 @@ function inspect(value: unknown, where: string, depth = 0): { field: string; pro
   return undefined;
 }
 
+// Fast paths for the parameters and query strings of the hot GET routes (balance, boards):
+// class-transformer and class-validator cost more than the rest of such a request. Each
+// accepts only what the DTO's rules surely accept, with the same result (strings, and
+// integers from decimal strings as IntString makes them); anything else, valid or not,
+// goes through the full pipe, which gives the usual 400 naming the field.
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** Only the allowed keys (whitelist + forbidNonWhitelisted). */
+const onlyKeys = (v: Plain, allowed: readonly string[]) => {
+  for (const k in v) if (!allowed.includes(k)) return false;
+  return true;
+};
+/** A string of 1..max UTF-16 units: 1..max code points too, so @Length(1, max) accepts it. */
+const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length >= 1 && v.length <= max;
+/** A decimal string within [min, max] (IntString + @IsInt @Min @Max), or undefined when not surely valid. */
+const int = (v: unknown, min: number, max: number): number | undefined => {
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= min && n <= max ? n : undefined;
+};
+const PERIOD_RE = /^(all|\d{4}-(0[1-9]|1[0-2]))$/;
+const FAST = new Map<unknown, (v: unknown) => Plain | undefined>([
+  [MemberParams, (v) => (isPlain(v) && onlyKeys(v, ['id']) && str(v.id, LIMITS.idMaxLength) ? { id: v.id } : undefined)],
+  [BoardParams, (v) => (isPlain(v) && onlyKeys(v, ['board']) && str(v.board, 32) ? { board: v.board } : undefined)],
+  [BoardMemberParams, (v) => (isPlain(v) && onlyKeys(v, ['board', 'id']) && str(v.board, 32) && str(v.id, LIMITS.idMaxLength) ? { board: v.board, id: v.id } : undefined)],
+  [BalanceQuery, (v) => {
+    if (!isPlain(v) || !onlyKeys(v, ['minSequence'])) return undefined;
+    if (v.minSequence === undefined) return {};
+    const n = int(v.minSequence, 0, Number.MAX_SAFE_INTEGER);
+    return n === undefined ? undefined : { minSequence: n };
+  }],
+  ...[PeriodQuery, LeaderboardQuery].map((dto) => [dto, (v: unknown) => {
+    if (!isPlain(v) || !onlyKeys(v, dto === LeaderboardQuery ? ['period', 'limit'] : ['period'])) return undefined;
+    const out: Plain = {};
+    if (v.period !== undefined) {
+      if (typeof v.period !== 'string' || !PERIOD_RE.test(v.period)) return undefined;
+      out.period = v.period;
+    }
+    if (v.limit !== undefined) {
+      const n = int(v.limit, 1, 1000);
+      if (n === undefined) return undefined;
+      out.limit = n;
+    }
+    return out;
+  }] as const),
+]);
+
 /**
  * Bodies, path parameters and query strings are DTO classes: unknown fields refused,
  * types checked, 400 naming every bad field. A route that takes a body gets one:
@@ -47,6 +96,11 @@ class ApiValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' || metadata.type === 'param' || metadata.type === 'query') {
       const found = inspect(value, '');
       if (found) throw apiError(400, 'invalid_request', found.problem, { fields: [{ field: found.field, problems: [found.problem] }] });
+      const fast = metadata.type !== 'body' && metadata.metatype ? FAST.get(metadata.metatype) : undefined;
+      if (fast) {
+        const ok = fast(value);
+        if (ok) return Object.assign(new (metadata.metatype as new () => object)(), ok);
+      }
     }
     return super.transform(value, metadata);
   }

@@ -1,4 +1,5 @@
 // Query functions over the Redis read model (balances, leaderboards, offsets).
+import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Balance } from '../postgres/queries';
 import { Board, BOARDS, redisKeys } from './redis.projection';
@@ -18,14 +19,26 @@ const num = (v: string | undefined | null): number => {
   return n;
 };
 
+/** The balance hash and the store's marker in one command (one round trip, one reply, atomic). */
+const READ_BALANCE = `return {redis.call('EXISTS', KEYS[2]), redis.call('HGETALL', KEYS[1])}`;
+const READ_BALANCE_SHA = createHash('sha1').update(READ_BALANCE).digest('hex');
+
+async function readBalance(redis: Redis, balanceKey: string, metaKey: string): Promise<[number, string[]]> {
+  try {
+    return (await redis.evalsha(READ_BALANCE_SHA, 2, balanceKey, metaKey)) as [number, string[]];
+  } catch (err) {
+    if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+    return (await redis.eval(READ_BALANCE, 2, balanceKey, metaKey)) as [number, string[]];
+  }
+}
+
 /** Balance of a member, or null if unknown. Throws RedisProjectionNotReadyError if the store lost its data. */
 export async function getRedisBalance(redis: Redis, q: { prefix: string; memberId: string }): Promise<Balance | null> {
-  const res = await redis.multi().hgetall(redisKeys.balance(q.prefix, q.memberId)).exists(redisKeys.meta(q.prefix)).exec();
-  if (!res) throw new Error('Redis transaction aborted');
-  const [[e1, h], [e2, ready]] = res as [[Error | null, Record<string, string>], [Error | null, number]];
-  if (e1 || e2) throw e1 ?? e2;
+  const [ready, flat] = await readBalance(redis, redisKeys.balance(q.prefix, q.memberId), redisKeys.meta(q.prefix));
   if (!ready) throw new RedisProjectionNotReadyError(q.prefix);
-  if (!h || Object.keys(h).length === 0) return null;
+  if (!flat || flat.length === 0) return null;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i]] = flat[i + 1];
   return {
     memberId: q.memberId,
     available: num(h.available),
