@@ -9,6 +9,7 @@ import {
   OpenPurchase,
   addMonthsSeconds,
   deserializeState,
+  expiryIso,
   initialState,
   parseInstant,
   secondsToIso,
@@ -88,6 +89,24 @@ describe('instants', () => {
         expect(secondsToIso(s)).toBe(iso);
         expect(parseInstant(secondsToIso(s))).toBe(referenceParse(iso));
       }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('secondsToIso and expiryIso agree with the reference for instants that share a day (the cached date part)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -62_167_219_200, max: 253_402_300_799 - 86_400 }),
+        fc.array(fc.integer({ min: 0, max: 86_399 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 60 }),
+        (s, offsets, months) => {
+          const day = Math.floor(s / 86_400) * 86_400;
+          for (const o of offsets) {
+            expect(secondsToIso(day + o)).toBe(new Date((day + o) * 1000).toISOString());
+            if (day + o >= 0 && day + o <= 6_000_000_000) expect(expiryIso(day + o, months)).toBe(new Date(addMonthsSeconds(day + o, months) * 1000).toISOString());
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
