@@ -139,6 +139,7 @@ export function lotsBalance(s: MemberState): number {
 export function evolve(state: MemberState, e: MemberEvent | EventEnvelope): MemberState {
   const t = draftOf(state);
   apply(t, e as MemberEvent);
+  release();
   return t;
 }
 
@@ -151,6 +152,7 @@ export function evolveAll(state: MemberState, events: readonly (MemberEvent | Ev
   if (events.length === 0) return state;
   const t = draftOf(state);
   for (let i = 0; i < events.length; i++) apply(t, events[i] as MemberEvent);
+  release();
   return t;
 }
 
@@ -202,6 +204,12 @@ function draftOf(s: MemberState): Draft {
     purchaseCount: s.purchaseCount,
     tierSince: s.tierSince,
   };
+}
+
+/** Ends a draft: its bookkeeping holds no record of the state it returned. */
+function release(): void {
+  fresh0 = null;
+  if (freshMore.length > 0) freshMore.length = 0;
 }
 
 function availableOf(t: Draft): number {
