@@ -233,11 +233,24 @@ async function main(): Promise<void> {
       const brokerCpu = () => brokers.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
       const broker0 = brokerCpu();
       let last = Date.now();
+      let ms = 0;
+      let prev = '';
+      let changedAt = now();
       for (;;) {
         await sleep(200);
         const l = await stack.lags();
-        // <= 1 per partition: transaction markers (see timeStage)
-        if (l.ingest <= o.partitions && l.ledger <= o.partitions && (await stack.lags()).ledger <= o.partitions) break;
+        const t = now();
+        const key = `${l.ingest}/${l.ledger}`;
+        if (key !== prev) [prev, changedAt] = [key, t];
+        if (l.ingest === 0 && l.ledger === 0) {
+          ms = t - t0;
+          break;
+        }
+        // Lag left only at transaction markers (<= 1 per partition) and unchanged for 3 s: done when it last moved.
+        if (l.ingest <= o.partitions && l.ledger <= o.partitions && t - changedAt > 3000) {
+          ms = changedAt - t0;
+          break;
+        }
         if (Date.now() - last > 5000) {
           log(`  lag ingest ${l.ingest} ledger ${l.ledger}`);
           last = Date.now();
@@ -245,7 +258,6 @@ async function main(): Promise<void> {
         for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.output.join('').slice(-3000)}`);
         if (now() - t0 > 1_800_000) throw new Error('command side: not caught up in 30 min');
       }
-      const ms = now() - t0;
       const cpu = procs.map((p, i) => cpuSecondsOf(p.child.pid!) - cpu0[i]);
       const events = await stack.topicHead(stack.topics.events);
       result.commandSide = {

@@ -19,15 +19,16 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await withStartupRetry('kafka', logger, () => admin.connect());
   const checks = await ensureTopics(admin, topicSpecs(config.topics.prefix, config.topics.partitions, config.topics.replicationFactor));
-  await admin.disconnect();
   const mismatched = checks.filter((c) => c.status === 'mismatch');
   if (mismatched.length) logger.warn('topics differ from their documented settings', { mismatched });
-  // A member's commands, events and state share one partition number: the ledger writes
-  // and restores by it, so topics partitioned differently would misplace members.
-  const coPartitioned = new Set([topics.commands, topics.events, topics.memberState, topics.commandResults]);
-  const misplaced = mismatched.filter((c) => coPartitioned.has(c.topic) && c.problems.some((p) => p.includes('partitions')));
-  if (misplaced.length) {
-    throw new ConfigError([`TOPIC_PARTITIONS: the ledger's topics must all have ${config.topics.partitions} partitions: ${misplaced.map((c) => `${c.topic} ${c.problems.join(', ')}`).join('; ')}`]);
+  // A member's commands, events, state and outcomes share one partition number: the ledger
+  // writes and restores by it, so topics partitioned differently would misplace members.
+  const coPartitioned = [topics.commands, topics.events, topics.memberState, topics.commandResults];
+  const { topics: meta } = await admin.fetchTopicMetadata({ topics: coPartitioned });
+  await admin.disconnect();
+  const counts = coPartitioned.map((t) => `${t} ${meta.find((m) => m.name === t)?.partitions.length ?? 0}`);
+  if (new Set(meta.map((m) => m.partitions.length)).size !== 1 || meta.length !== coPartitioned.length) {
+    throw new ConfigError([`topics: the ledger's topics must have the same number of partitions (${counts.join(', ')})`]);
   }
 
   const metrics = createStageMetrics('ledger');

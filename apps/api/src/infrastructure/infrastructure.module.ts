@@ -12,7 +12,7 @@ import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './toke
 export class KafkaPublisher implements OnApplicationShutdown {
   private producer?: Producer;
   private connecting?: Promise<Producer>;
-  private readonly sender = new CoalescingSender(() => this.get());
+  private readonly sender = new CoalescingSender(() => this.get(), { onFailure: () => this.replaceProducer() });
 
   constructor(@Inject(KAFKA) private readonly kafka: Kafka) {}
 
@@ -35,6 +35,14 @@ export class KafkaPublisher implements OnApplicationShutdown {
       return p;
     })();
     return this.connecting;
+  }
+
+  /** After a failed send: the next one gets a new producer id (see CoalescingSender). */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = undefined;
+    this.connecting = undefined;
+    await old?.disconnect().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
