@@ -29,15 +29,16 @@ import type { Pool } from 'pg';
 
 @Module({
   imports: [CqrsModule.forRoot(), InfrastructureModule],
+  // Express tries the routes in this order for every request: the hot reads first.
   controllers: [
+    GetBalanceController,
+    LeaderboardsController,
+    GetMemberController,
     HealthController,
     MetricsController,
     DashboardController,
     PublishPurchaseController,
     MemberCommandsController,
-    GetBalanceController,
-    GetMemberController,
-    LeaderboardsController,
     AnalyticsController,
     RewardsController,
     ProjectionsController,
