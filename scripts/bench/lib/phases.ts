@@ -1,6 +1,9 @@
 // The measured phases: one stage alone until its lag is 0, end-to-end, latency at a fixed
 // offered rate, HTTP under ingest.
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { BenchStack, Proc, StageName } from './stack';
 import { publishAtRate } from './traffic';
@@ -250,43 +253,51 @@ export interface HttpResult {
   note?: string;
 }
 
+/**
+ * autocannon at a fixed rate, in a child process (lib/http-load.ts) so that the bench's own
+ * publisher does not delay its reads. The paths, bodies and headers are drawn here, one per
+ * request the run can make, and replayed in order there.
+ */
 export async function http(
   stack: BenchStack,
   name: string,
   o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number },
 ): Promise<HttpResult> {
-  const r = await autocannon({
-    url: stack.apiUrl,
-    connections: o.connections ?? 16,
-    duration: o.seconds,
-    overallRate: o.rate,
-    timeout: 10,
-    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        method: o.method ?? 'GET',
-        setupRequest: (req: Record<string, unknown>) => ({
-          ...req,
-          path: o.path(),
-          ...(o.body ? { body: o.body() } : {}),
-          headers: { ...(req.headers as Record<string, string>), ...(o.headers ? o.headers() : {}) },
-        }),
-      },
-    ],
-  } as unknown as autocannon.Options);
-  return {
-    name,
-    rate: o.rate,
-    seconds: o.seconds,
-    requests: r.requests.total,
-    achievedRps: r.requests.total / o.seconds,
-    p50: r.latency.p50,
-    p90: r.latency.p90,
-    p99: r.latency.p99,
-    max: r.latency.max,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    available: true,
-  };
+  const n = Math.ceil(o.rate * o.seconds * 1.1) + 100;
+  const requests = Array.from({ length: n }, () => ({ method: o.method ?? 'GET', path: o.path(), ...(o.body ? { body: o.body() } : {}), ...(o.headers ? { headers: o.headers() } : {}) }));
+  const specFile = path.join(os.tmpdir(), `bench-http-${process.pid}-${name}.json`);
+  fs.writeFileSync(
+    specFile,
+    JSON.stringify({
+      url: stack.apiUrl,
+      connections: o.connections ?? 16,
+      seconds: o.seconds,
+      rate: o.rate,
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      requests,
+    }),
+  );
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [path.join(__dirname, 'http-load.js'), specFile], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { total: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; timeouts: number };
+    return {
+      name,
+      rate: o.rate,
+      seconds: o.seconds,
+      requests: r.total,
+      achievedRps: r.total / o.seconds,
+      p50: r.p50,
+      p90: r.p90,
+      p99: r.p99,
+      max: r.max,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      available: true,
+    };
+  } finally {
+    fs.rmSync(specFile, { force: true });
+  }
 }
