@@ -24,7 +24,8 @@ start_app() {
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     log "$app: already running (pid $(cat "$pidfile"))"; return
   fi
-  nohup node "dist/apps/$app/main.js" >"$RUN_DIR/logs/$app.log" 2>&1 &
+  # shellcheck disable=SC2046 # the app's V8 flags, one word each
+  nohup node $(node -p "require('./dist/libs/config/src/node-flags').nodeFlagsFor('$app').join(' ')") "dist/apps/$app/main.js" >"$RUN_DIR/logs/$app.log" 2>&1 &
   echo $! >"$pidfile"
   log "$app: started (pid $!, log .run/logs/$app.log)"
 }

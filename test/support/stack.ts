@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
+import { nodeFlagsFor } from '@loyalty/config';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
 import { createDatabaseIfMissing, dropDatabase, migrate } from '@loyalty/read-models';
 import { freePort } from '../../scripts/bench/lib/util';
@@ -75,7 +76,7 @@ export async function createStack(opts: { partitions?: number; brokers?: string 
   const children = new Set<ChildProcess>();
 
   const start = async (app: AppName, extraEnv: Record<string, string> = {}): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlagsFor(app), path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

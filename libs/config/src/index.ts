@@ -5,3 +5,4 @@ export * from './connections';
 export * from './shutdown';
 export * from './programme-file';
 export * from './metrics-server';
+export * from './node-flags';

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
+import { nodeFlagsFor } from '@loyalty/config';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
 import { createDatabaseIfMissing, deletePrefix, dropDatabase, migrate, pipelineLag } from '@loyalty/read-models';
 import { freePort, log, sleep } from './util';
@@ -101,7 +102,8 @@ export class BenchStack {
   async start(app: 'api' | 'ledger' | 'projector' | 'stage', extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
     const script =
       app === 'stage' ? path.join(ROOT, 'dist', 'scripts', 'bench', 'stage-runner.js') : path.join(ROOT, 'dist', 'apps', app, 'main.js');
-    const child = spawn(process.execPath, [...nodeArgs, script], {
+    // A stage runner runs the ingest or the ledger: the ledger app's flags.
+    const child = spawn(process.execPath, [...nodeFlagsFor(app === 'stage' ? 'ledger' : app), ...nodeArgs, script], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
