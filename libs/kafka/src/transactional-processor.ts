@@ -19,6 +19,8 @@ export interface TransactionalProcessorOptions {
   partitionsConsumedConcurrently?: number;
   /** At most this many input messages per transaction (bounds the size of each output record batch). Default 500. */
   maxMessagesPerTransaction?: number;
+  /** Bytes fetched per partition at a time. Default 256 KiB. */
+  maxBytesPerPartition?: number;
   /** Called once for newly owned partitions, after their producers fenced any zombie. */
   onPartitionsOwned?: (partitions: number[], heartbeat: () => Promise<void>) => Promise<void>;
   /** Called when partitions are lost (revoked or failed): drop what is held for them. */
@@ -78,8 +80,10 @@ export class TransactionalProcessor {
       sessionTimeout: 30000,
       rebalanceTimeout: 60000,
       heartbeatInterval: 3000,
-      // A fetch becomes a few transactions of at most maxMessagesPerTransaction inputs each.
-      maxBytesPerPartition: 1024 * 1024,
+      // kafkajs fetches the next batches only when every batch of the last fetch is done, so
+      // one partition's backlog delays all the others (an API command among them). A fetch
+      // of about one transaction's worth per partition bounds that wait.
+      maxBytesPerPartition: this.o.maxBytesPerPartition ?? 256 * 1024,
       maxWaitTimeInMs: 20,
       retry: { retries: 10, initialRetryTime: 100 },
     });
