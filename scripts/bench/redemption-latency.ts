@@ -1,0 +1,76 @@
+// Redemption latency with nothing else running: the ledger and the API only, on a stack of
+// their own. Separates the path's own latency from the contention of the full bench.
+//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10]
+// Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
+import { readPartitionsToEnd } from '@loyalty/kafka';
+import { BenchStack } from './lib/stack';
+import { flag } from './lib/util';
+
+const PARTITIONS = 12;
+
+function percentiles(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1);
+  return `p50 ${at(0.5)} p90 ${at(0.9)} p99 ${at(0.99)} ms (n ${s.length})`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const rate = flag(args, 'rate', 200);
+  const seconds = flag(args, 'seconds', 10);
+  const stack = new BenchStack('r', PARTITIONS);
+  try {
+    await stack.up();
+    await stack.start('ledger');
+    await stack.start('api');
+    const headers = { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown, key?: string) =>
+      fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: key ? { ...headers, 'idempotency-key': key } : headers, body: JSON.stringify(body) }).then(async (r) => {
+        await r.text();
+        return r.status;
+      });
+    // 200 members with enough points for every redemption below.
+    const members = Array.from({ length: 200 }, (_, i) => `latency-${i}`);
+    const at = new Date().toISOString();
+    await Promise.all(members.map((memberId, i) => post('/v1/purchases', { purchaseId: `seed-${i}`, memberId, amount: 100_000_000, currency: 'USD', occurredAt: at })));
+    await new Promise((r) => setTimeout(r, 3000));
+
+    const sequential: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      const t = performance.now();
+      const status = await post(`/v1/members/${members[0]}/redemptions`, { rewardId: 'coffee' }, `seq-${i}`);
+      if (status !== 201) throw new Error(`redemption answered ${status}`);
+      sequential.push(performance.now() - t);
+    }
+    console.log(`one at a time: ${percentiles(sequential)}`);
+
+    const open: number[] = [];
+    const pending: Promise<unknown>[] = [];
+    const n = rate * seconds;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const t = performance.now();
+      pending.push(post(`/v1/members/${members[i % members.length]}/redemptions`, { rewardId: 'coffee' }, `open-${i}`).then(() => open.push(performance.now() - t)));
+    }
+    await Promise.all(pending);
+    console.log(`open loop at ${rate}/s offered (${Math.round(n / ((performance.now() - t0) / 1000))}/s achieved): ${percentiles(open)}`);
+
+    // The ledger's hop: a command's CreateTime (the API's send) to its outcome's (inside the ledger's transaction).
+    const sent = new Map<string, number>();
+    const decided = new Map<string, number>();
+    const all = [...Array(PARTITIONS).keys()];
+    await readPartitionsToEnd({ kafka: stack.kafka, topic: stack.topics.commands, partitions: all, onBatch: (_p, ms) => ms.forEach((m) => sent.set(JSON.parse(m.value!.toString()).commandId, Number(m.timestamp))) });
+    await readPartitionsToEnd({ kafka: stack.kafka, topic: stack.topics.commandResults, partitions: all, onBatch: (_p, ms) => ms.forEach((m) => decided.set(JSON.parse(m.value!.toString()).commandId, Number(m.timestamp))) });
+    const hops = [...sent].filter(([id]) => decided.has(id)).map(([id, t]) => decided.get(id)! - t);
+    console.log(`ledger hop (command sent -> outcome written): ${percentiles(hops)}`);
+  } finally {
+    await stack.teardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
