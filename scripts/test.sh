@@ -26,7 +26,9 @@ npx jest --ci --runInBand --json --outputFile="$RUN_DIR/jest-results.json" "$@" 
 # A closing line any CI can read: "N passed, N failed, N skipped".
 node -e '
   const r = require(process.argv[1]);
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  // A suite that fails outside its tests (e.g. an unhandled error) counts no failed test: name it.
+  const broken = r.testResults.filter((t) => t.status === "failed" && t.assertionResults.every((a) => a.status !== "failed"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped` + (broken.length ? `; ${broken.length} suite(s) failed outside their tests: ${broken.map((t) => t.name.replace(process.cwd() + "/", "")).join(", ")}` : ""));
   if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
 ' "$RUN_DIR/jest-results.json" || status=1
 exit "$status"

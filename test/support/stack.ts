@@ -71,7 +71,7 @@ export async function createStack(opts: { partitions?: number; brokers?: string 
   await admin.disconnect();
   await createDatabaseIfMissing(databaseUrl);
   await migrate({ connectionString: databaseUrl, schema, analytics: false });
-  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  const pool = new Pool({ connectionString: databaseUrl, max: 4 }).on('error', () => undefined);
   const redis = new Redis(REDIS_URL);
   const children = new Set<ChildProcess>();
 

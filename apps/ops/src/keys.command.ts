@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { pgPoolConfig } from '@loyalty/config';
+import { pgPoolConfig, survivePoolErrors } from '@loyalty/config';
 import { ApiKeyStore, NAME_MAX, ROLES, type ApiKeyRecord, type Role } from '../../api/src/auth/api-key-store';
 import type { OpsCommand } from './commands';
 
@@ -28,7 +28,7 @@ export const keysCommand: OpsCommand = {
   async run({ config, args }) {
     const [sub, ...rest] = args;
     const json = rest.includes('--json');
-    const pool = new Pool(pgPoolConfig(config, { max: 1 }));
+    const pool = survivePoolErrors(new Pool(pgPoolConfig(config, { max: 1 })));
     const store = new ApiKeyStore(pool);
     try {
       switch (sub) {

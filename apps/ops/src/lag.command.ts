@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { pgPoolConfig, redisOptions } from '@loyalty/config';
+import { pgPoolConfig, survivePoolErrors, redisOptions } from '@loyalty/config';
 import { createKafka, type StageLag } from '@loyalty/kafka';
 import { pipelineLag } from '@loyalty/read-models';
 import type { OpsCommand } from './commands';
@@ -13,7 +13,7 @@ export const lagCommand: OpsCommand = {
     const deadline = Date.now() + waitS * 1000;
     // One set of connections for every poll of --wait.
     const admin = createKafka(config.kafka, logger, 'ops').admin();
-    const pool = new Pool(pgPoolConfig(config, { max: 1 }));
+    const pool = survivePoolErrors(new Pool(pgPoolConfig(config, { max: 1 })));
     const redis = new Redis(config.redis.url, { ...redisOptions(config), lazyConnect: false });
     try {
       await admin.connect();

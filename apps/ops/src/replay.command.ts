@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { pgPoolConfig, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
+import { pgPoolConfig, survivePoolErrors, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
 import { createKafka, topicNames } from '@loyalty/kafka';
 import {
   activeRedisPrefix,
@@ -65,7 +65,7 @@ export const replayCommand: OpsCommand = {
       logger,
       kafka: createKafka(config.kafka, logger, 'ops-replay'),
       topic: topicNames(config.topics.prefix).events,
-      pool: new Pool(pgPoolConfig(config, { max: 5 })),
+      pool: survivePoolErrors(new Pool(pgPoolConfig(config, { max: 5 }))),
       redis: new Redis(config.redis.url, { ...redisOptions(config), lazyConnect: false }),
       throttleMs: intOption(args, 'throttle-ms', 0),
       batchEvents: intOption(args, 'batch-events', 0),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { createLogger, createStageMetrics, loadConfigOrExit, onShutdown, pgPoolConfig, programmeFromFile, redisOptions, serveMetrics } from '@loyalty/config';
+import { createLogger, createStageMetrics, loadConfigOrExit, onShutdown, pgPoolConfig, survivePoolErrors, programmeFromFile, redisOptions, serveMetrics } from '@loyalty/config';
 import { createKafka, topicNames, withStartupRetry } from '@loyalty/kafka';
 import { Projector, type ProjectionStore } from './projector';
 import { postgresStore } from './postgres.store';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const stores: ProjectionStore[] = [];
 
   if (config.projector.stores.includes('postgres')) {
-    const pool = new Pool(pgPoolConfig(config, { max: config.projector.partitionsConsumedConcurrently + 1 }));
+    const pool = survivePoolErrors(new Pool(pgPoolConfig(config, { max: config.projector.partitionsConsumedConcurrently + 1 })), logger);
     await withStartupRetry('postgres', logger, () => pool.query('select 1'));
     stores.push(postgresStore(pool, { topic, schema: config.postgres.schema }));
     closers.push(() => pool.end());

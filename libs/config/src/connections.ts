@@ -1,6 +1,7 @@
-import type { PoolConfig } from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import type { RedisOptions } from 'ioredis';
 import type { AppConfig } from './config';
+import type { Logger } from './logger';
 
 /** pg Pool settings from the validated configuration (TLS and password included). */
 export function pgPoolConfig(c: AppConfig, overrides: Partial<PoolConfig> = {}): PoolConfig {
@@ -24,4 +25,14 @@ export function redisOptions(c: AppConfig): RedisOptions {
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 200, 5000),
   };
+}
+
+/**
+ * A pool's idle connection can fail (Postgres restarted, the connection was terminated):
+ * pg then emits 'error' on the pool, which without a listener ends the process. The pool
+ * drops that client and opens another on next use, so a warning is enough.
+ */
+export function survivePoolErrors<P extends Pool>(pool: P, logger?: Pick<Logger, 'warn'>): P {
+  pool.on('error', (err) => logger?.warn('postgres: an idle connection failed; the pool replaces it', { error: err.message }));
+  return pool;
 }

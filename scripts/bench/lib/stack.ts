@@ -94,7 +94,7 @@ export class BenchStack {
     await ensureTopics(this.admin, specs);
     await createDatabaseIfMissing(this.databaseUrl);
     await migrate({ connectionString: this.databaseUrl, schema: this.schema, analytics: false, log: () => undefined });
-    this.pool = new Pool({ connectionString: this.databaseUrl, max: 4 });
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 4 }).on('error', () => undefined);
     this.redis = new Redis(REDIS_URL);
   }
 

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { Pool } from 'pg';
 import Redis from 'ioredis';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { createLogger, loadConfigOrExit, pgPoolConfig, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
+import { createLogger, loadConfigOrExit, pgPoolConfig, survivePoolErrors, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
 import { CoalescingSender, createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
 import { ActiveRedisPrefix } from './active-redis-prefix';
 import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './tokens';
@@ -74,7 +74,7 @@ class Connections implements OnApplicationShutdown {
     { provide: KAFKA, inject: [CONFIG, LOGGER], useFactory: (c: AppConfig, l: Logger) => createKafka(c.kafka, l, 'api') },
     { provide: PROGRAMME, inject: [CONFIG], useFactory: (c: AppConfig) => programmeFromFile(c.programFile) },
     { provide: TOPICS, inject: [CONFIG], useFactory: (c: AppConfig): TopicNames => topicNames(c.topics.prefix) },
-    { provide: PG_POOL, inject: [CONFIG], useFactory: (c: AppConfig) => new Pool(pgPoolConfig(c)) },
+    { provide: PG_POOL, inject: [CONFIG, LOGGER], useFactory: (c: AppConfig, l: Logger) => survivePoolErrors(new Pool(pgPoolConfig(c)), l) },
     {
       provide: REDIS,
       inject: [CONFIG],

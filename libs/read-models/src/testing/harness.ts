@@ -26,7 +26,8 @@ export async function openHarness(schema = 'loyalty'): Promise<Harness> {
   const url = u.toString();
   await createDatabaseIfMissing(url);
   await migrate({ connectionString: url, schema });
-  const pool = new Pool({ connectionString: url, max: 4 });
+  // The database is dropped WITH (FORCE) at close: idle clients may still be closing.
+  const pool = new Pool({ connectionString: url, max: 4 }).on('error', () => undefined);
   const client = new Client({ connectionString: url });
   await client.connect();
   const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
