@@ -20,16 +20,13 @@ export function eventMessage(envelope: EventEnvelope, partition?: number): Messa
   };
 }
 
-export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  if (Array.isArray(v)) return v[0]?.toString();
-  return v.toString();
-}
-
 export function headerBuffer(headers: IHeaders | undefined, name: string): Buffer | undefined {
   const v = headers?.[name];
   const first = Array.isArray(v) ? v[0] : v;
   if (first === undefined) return undefined;
   return Buffer.isBuffer(first) ? first : Buffer.from(first);
+}
+
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  return headerBuffer(headers, name)?.toString();
 }

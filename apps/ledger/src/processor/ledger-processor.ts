@@ -30,12 +30,12 @@ export interface LedgerProcessorOptions {
 }
 
 /**
- * The command side: one writer per partition of `loyalty.commands`. The topics are
- * co-partitioned by memberId, so a partition's events, states and outcomes go to the same
- * partition number of their topics (named, not hashed again; restore relies on it too). Each batch is decided
+ * The command side: one writer per partition of `loyalty.commands`. Each batch is decided
  * in order against the members' states and committed as ONE transaction holding the
  * events, the new states, the outcomes (and any dead letters / follow-up commands) and
- * the input offsets.
+ * the input offsets. The topics are co-partitioned by memberId, so a partition's events,
+ * states and outcomes go to the same partition number of their topics (named, not hashed
+ * again; restore relies on it too).
  */
 export class LedgerProcessor {
   readonly states = new MemberStateStore();
