@@ -10,7 +10,8 @@ import { hopBreakdown, http, measureLatency, timeStage, type HttpResult } from '
 import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
-import { brokerPids, cpuSecondsOf, flag, has, log, now, rssOf, sleep } from './lib/util';
+import { flag, intOption } from '@loyalty/config';
+import { brokerPids, cpuSecondsOf, log, now, rssOf, sleep } from './lib/util';
 
 const HELP = `npm run bench -- [options]
   --purchases N        purchases of the generated traffic (default 200000)
@@ -32,27 +33,27 @@ const HELP = `npm run bench -- [options]
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (has(args, 'help')) {
+  if (flag(args, 'help')) {
     process.stdout.write(HELP + '\n');
     return;
   }
-  const purchases = flag(args, 'purchases', 200_000);
+  const purchases = intOption(args, 'purchases', 200_000);
   const o = {
     purchases,
-    members: flag(args, 'members', purchases),
-    partitions: flag(args, 'partitions', 12),
-    seed: flag(args, 'seed', 42),
-    rate: flag(args, 'rate', 10_000),
-    latencySeconds: flag(args, 'latency-seconds', 15),
-    httpSeconds: flag(args, 'http-seconds', 10),
-    httpIngestRate: flag(args, 'http-ingest-rate', 2000),
-    ceilingEvents: flag(args, 'ceiling-events', 200_000),
-    ledgerProcesses: flag(args, 'ledger-processes', 2),
+    members: intOption(args, 'members', purchases),
+    partitions: intOption(args, 'partitions', 12),
+    seed: intOption(args, 'seed', 42),
+    rate: intOption(args, 'rate', 10_000),
+    latencySeconds: intOption(args, 'latency-seconds', 15),
+    httpSeconds: intOption(args, 'http-seconds', 10),
+    httpIngestRate: intOption(args, 'http-ingest-rate', 2000),
+    ceilingEvents: intOption(args, 'ceiling-events', 200_000),
+    ledgerProcesses: intOption(args, 'ledger-processes', 2),
   };
-  const skip = (s: string) => has(args, `skip-${s}`);
-  const ledgerEnv: Record<string, string> = has(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(flag(args, 'ledger-concurrency', 3)) } : {};
-  const profArgs = (name: string) => (has(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results'), 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
-  const maxMessageBytes = has(args, 'shipped-topic-config') ? 0 : 16 * 1024 * 1024;
+  const skip = (s: string) => flag(args, `skip-${s}`);
+  const ledgerEnv: Record<string, string> = flag(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(intOption(args, 'ledger-concurrency', 3)) } : {};
+  const profArgs = (name: string) => (flag(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results'), 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+  const maxMessageBytes = flag(args, 'shipped-topic-config') ? 0 : 16 * 1024 * 1024;
   const startedAt = new Date();
   const result: Record<string, unknown> = {
     startedAt: startedAt.toISOString(),

@@ -4,7 +4,7 @@
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
 import { readPartitionsToEnd } from '@loyalty/kafka';
 import { BenchStack } from './lib/stack';
-import { flag } from './lib/util';
+import { intOption } from '@loyalty/config';
 
 const PARTITIONS = 12;
 
@@ -16,8 +16,8 @@ function percentiles(ms: number[]): string {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const rate = flag(args, 'rate', 200);
-  const seconds = flag(args, 'seconds', 10);
+  const rate = intOption(args, 'rate', 200);
+  const seconds = intOption(args, 'seconds', 10);
   const stack = new BenchStack('r', PARTITIONS);
   try {
     await stack.up();

@@ -1,25 +1,17 @@
 // Publishes generated traffic to loyalty.purchases in batches.
 //   node dist/scripts/traffic/publish.js --purchases 5000 --members 1000 --seed 42
 import { CompressionTypes } from 'kafkajs';
-import { createLogger, loadConfigOrExit } from '@loyalty/config';
+import { createLogger, intOption, loadConfigOrExit } from '@loyalty/config';
 import { createKafka, topicNames } from '@loyalty/kafka';
 import { generateTraffic, type TrafficMessage } from './generator';
-
-export function argValue(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${name} must be a non-negative integer`);
-  return v;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const config = loadConfigOrExit();
   const logger = createLogger({ level: 'warn', format: 'text' });
-  const purchases = argValue(args, 'purchases', 5000);
-  const members = argValue(args, 'members', 1000);
-  const seed = argValue(args, 'seed', 42);
+  const purchases = intOption(args, 'purchases', 5000);
+  const members = intOption(args, 'members', 1000);
+  const seed = intOption(args, 'seed', 42);
   const producer = createKafka(config.kafka, logger, 'traffic').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const topic = topicNames(config.topics.prefix).purchases;

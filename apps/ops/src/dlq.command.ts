@@ -13,7 +13,7 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { createKafka, headerString, topicNames } from '@loyalty/kafka';
 import { readEvents, type PartitionEvent } from '@loyalty/read-models';
-import { flag, intOption, option, UsageError } from './args';
+import { flag, intOption, option, UsageError } from '@loyalty/config';
 import type { CommandContext, OpsCommand } from './commands';
 
 interface DeadLetter {

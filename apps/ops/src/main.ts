@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createLogger, loadConfigOrExit } from '@loyalty/config';
-import { UsageError } from './args';
+import { UsageError } from '@loyalty/config';
 import { commands, usage } from './commands';
 
 async function main(argv: string[]): Promise<number> {

@@ -8,7 +8,7 @@ import { compact, evolve, initialState, serializeState, type MemberState } from 
 import { programmeFromFile } from '@loyalty/config';
 import { createKafka, topicNames } from '@loyalty/kafka';
 import { readEvents } from '@loyalty/read-models';
-import { flag } from './args';
+import { flag } from '@loyalty/config';
 import type { OpsCommand } from './commands';
 import { Progress } from './progress';
 

@@ -27,7 +27,7 @@ import {
   swapRedisPointer,
 } from '@loyalty/read-models';
 import type { Kafka } from 'kafkajs';
-import { flag, intOption, option, UsageError } from './args';
+import { flag, intOption, option, UsageError } from '@loyalty/config';
 import type { OpsCommand } from './commands';
 import { Progress } from './progress';
 import { pgLock, redisLock, type Lock } from './replay/locks';

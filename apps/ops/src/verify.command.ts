@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { pgPoolConfig, redisOptions } from '@loyalty/config';
 import { createKafka, topicNames } from '@loyalty/kafka';
 import { activeRedisPrefix } from '@loyalty/read-models';
-import { option } from './args';
+import { option } from '@loyalty/config';
 import type { OpsCommand } from './commands';
 import { Progress } from './progress';
 import { formatDifferences, snapshotPostgres, snapshotRedis, verifyStores, type StoreSnapshot } from './verify/verify';

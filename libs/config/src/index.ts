@@ -6,3 +6,4 @@ export * from './shutdown';
 export * from './programme-file';
 export * from './metrics-server';
 export * from './node-flags';
+export * from './args';

@@ -17,18 +17,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
-  return v;
-}
-export function flagStr(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? fallback : String(args[i + 1]);
-}
-export const has = (args: string[], name: string) => args.includes(`--${name}`);
 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;

@@ -1,3 +1,4 @@
+// Command-line options of the project's CLIs and scripts: `--name value` or `--name=value`.
 /** `--name value` (or `--name=value`); undefined when absent. */
 export function option(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
