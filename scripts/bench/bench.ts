@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonCeiling, kafkaCeiling, postgresCeiling, redisCeiling, sampleEvents } from './lib/ceilings';
-import { hopBreakdown, http, measureLatency, timeStage, type HttpResult } from './lib/phases';
+import { hopBreakdown, http, LagSettle, measureLatency, timeStage, type HttpResult } from './lib/phases';
 import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
@@ -235,21 +235,15 @@ async function main(): Promise<void> {
       const broker0 = brokerCpu();
       let last = Date.now();
       let ms = 0;
-      let prev = '';
-      let changedAt = now();
+      const settles = { ingest: new LagSettle(o.partitions), ledger: new LagSettle(o.partitions) };
       for (;;) {
         await sleep(200);
         const l = await stack.lags();
         const t = now();
-        const key = `${l.ingest}/${l.ledger}`;
-        if (key !== prev) [prev, changedAt] = [key, t];
-        if (l.ingest === 0 && l.ledger === 0) {
-          ms = t - t0;
-          break;
-        }
-        // Lag left only at transaction markers (<= 1 per partition) and unchanged for 3 s: done when it last moved.
-        if (l.ingest <= o.partitions && l.ledger <= o.partitions && t - changedAt > 3000) {
-          ms = changedAt - t0;
+        const ingest = settles.ingest.observe(l.ingest, t);
+        const ledger = settles.ledger.observe(l.ledger, t);
+        if (ingest && ledger) {
+          ms = Math.max(ingest.at, ledger.at) - t0;
           break;
         }
         if (Date.now() - last > 5000) {
@@ -312,25 +306,22 @@ async function main(): Promise<void> {
         let lags;
         const STAGES = ['ingest', 'ledger', 'postgres', 'redis'] as const;
         const stageZeroAt: Record<string, number> = {};
-        const prev: Record<string, number> = {};
-        const changed: Record<string, number> = {};
+        const settles = Object.fromEntries(STAGES.map((s) => [s, new LagSettle(o.partitions)]));
         const residual: Record<string, number> = {};
+        let publishedSeenAt = 0;
         let ms = 0;
         for (;;) {
           await sleep(100);
           lags = await stack.lags();
           peakLedgerRss = Math.max(peakLedgerRss, rssOf(ledger.child.pid!));
           const t = now();
+          if (published && !publishedSeenAt) publishedSeenAt = t;
           for (const s of STAGES) {
-            if (lags[s] !== prev[s]) {
-              prev[s] = lags[s];
-              changed[s] = t;
-              delete stageZeroAt[s];
-            }
-            // lag 0, or stuck at transaction markers (<= 1 per partition, unchanged for 3 s)
-            const stuck = lags[s] > 0 && lags[s] <= o.partitions && t - changed[s] > 3000;
-            if (published && (lags[s] === 0 || stuck)) stageZeroAt[s] ??= (lags[s] === 0 ? t : changed[s]) - t0;
-            residual[s] = stuck ? lags[s] : 0;
+            // A stage counts once everything is published (a stage idle before that is not done).
+            const settled = settles[s].observe(lags[s], t);
+            if (published && settled) stageZeroAt[s] = Math.max(settled.at, publishedSeenAt) - t0;
+            else delete stageZeroAt[s];
+            residual[s] = settled?.residual ?? 0;
           }
           if (published && STAGES.every((s) => stageZeroAt[s] !== undefined)) {
             ms = Math.max(...STAGES.map((s) => stageZeroAt[s]));

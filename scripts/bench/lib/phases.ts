@@ -24,6 +24,25 @@ export interface StageTiming {
   peakRss: number;
 }
 
+/**
+ * When a stage's lag settled: 0, or at most one per partition and unchanged for 3 s (a
+ * partition whose head is a transaction marker the stage never moved past, see
+ * BENCHMARKS.md), dated when the lag last moved.
+ */
+export class LagSettle {
+  private lag = NaN;
+  private changedAt = 0;
+  constructor(private readonly partitions: number) {}
+
+  /** Feeds one reading; the settle time and what was left at markers, or undefined. */
+  observe(lag: number, t: number): { at: number; residual: number } | undefined {
+    if (lag !== this.lag) [this.lag, this.changedAt] = [lag, t];
+    if (lag === 0) return { at: this.changedAt, residual: 0 };
+    if (lag <= this.partitions && t - this.changedAt > 3000) return { at: this.changedAt, residual: lag };
+    return undefined;
+  }
+}
+
 /** Waits until `stage` has lag 0, polling every `pollMs`; the input was published before the stage started. */
 export async function timeStage(stack: BenchStack, stage: StageName, proc: Proc, readyAt: number, inputOffsets: number, timeoutS: number, pollMs = 100): Promise<StageTiming> {
   let firstAt = 0;
@@ -31,34 +50,23 @@ export async function timeStage(stack: BenchStack, stage: StageName, proc: Proc,
   let peakRss = 0;
   const deadline = Date.now() + timeoutS * 1000;
   let lastLog = Date.now();
-  let prevLag = -1;
-  let changedAt = now();
+  const settle = new LagSettle(stack.partitions);
   for (;;) {
     const lags = await stack.lags();
     const t = now();
-    let lag = lags[stage];
-    if (lag !== prevLag) {
-      prevLag = lag;
-      changedAt = t;
-    }
-    // A partition whose head is a transaction marker the stage never moved past shows lag 1
-    // for ever (see BENCHMARKS.md): at most one per partition and still for 3 s counts as done.
-    let residual = 0;
-    if (lag > 0 && lag <= stack.partitions && t - changedAt > 3000) {
-      residual = lag;
-      lag = 0;
-    }
+    const settled = settle.observe(lags[stage], t);
+    const lag = settled ? 0 : lags[stage];
     peakRss = Math.max(peakRss, rssOf(proc.child.pid!));
     if (!firstAt && lag < inputOffsets) {
       firstAt = t;
       lagAtFirst = lag;
     }
-    if (lag === 0) {
-      const end = residual ? changedAt : t;
+    if (settled) {
+      const end = settled.at;
       const steadyMs = firstAt === end ? 0 : end - firstAt;
       return {
         stage,
-        residualLag: residual,
+        residualLag: settled.residual,
         inputOffsets,
         wallMs: end - readyAt,
         steadyMs,
