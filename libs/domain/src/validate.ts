@@ -84,9 +84,14 @@ function invalid(reason: InvalidReason, field: string | undefined, message: stri
   return { ok: false, reason, message, details: field === undefined ? { message } : { field, message } };
 }
 
+/** The command id of an upstream purchase or refund: its own id, so a repeat is the same command. */
+export function upstreamCommandId(c: { type: PurchaseMessageCommand['type']; data: { purchaseId: string; refundId?: string } }): string {
+  return c.type === 'RefundPurchase' ? `refund:${c.data.refundId}` : `purchase:${c.data.purchaseId}`;
+}
+
 /** Default metadata: the purchase / refund id is the command id (a repeat is the same command). */
-function defaultMetadata(kind: 'purchase' | 'refund', id: string): CommandMetadata {
-  const commandId = `${kind}:${id}`;
+function defaultMetadata(c: Parameters<typeof upstreamCommandId>[0]): CommandMetadata {
+  const commandId = upstreamCommandId(c);
   return { commandId, correlationId: commandId, now: new Date().toISOString() };
 }
 
@@ -114,7 +119,7 @@ function check(o: Record<string, unknown>, given: CommandMetadata | undefined): 
   }
   const storeId = optText(o, 'storeId');
   const its = items(o.items);
-  const metadata = given ?? defaultMetadata(kind, kind === 'refund' ? (refundId as string) : purchaseId);
+  const metadata = given ?? defaultMetadata({ type: kind === 'refund' ? 'RefundPurchase' : 'RecordPurchase', data: { purchaseId, refundId } });
   if (kind === 'refund') {
     return {
       type: 'RefundPurchase',

@@ -1,6 +1,6 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { validatePurchaseMessage } from '@loyalty/domain';
+import { upstreamCommandId, validatePurchaseMessage } from '@loyalty/domain';
 import { ORIGINAL_MESSAGE_HEADER, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 import type { CommandMessage } from '@loyalty/kafka';
 
@@ -68,8 +68,7 @@ export class Ingest {
         continue;
       }
       const command = verdict.command;
-      // The purchase or refund id is the command id: a repeat is the same command.
-      const id = command.type === 'RefundPurchase' ? `refund:${command.data.refundId}` : `purchase:${command.data.purchaseId}`;
+      const id = upstreamCommandId(command);
       const wire: CommandMessage = { commandId: id, correlationId: id, type: command.type, data: command.data, origin: { source: 'ingest', ...origin } };
       // The original bytes ride in a header: the ledger needs them only to dead-letter a
       // rejected purchase, and a header costs no JSON escaping or parsing.
