@@ -69,6 +69,8 @@ export class TransactionalProcessor {
   /** Per partition: the offset committed next, and the work in progress (batches and marker commits run one at a time). */
   private readonly committedNext = new Map<number, bigint>();
   private readonly partitionWork = new Map<number, Promise<unknown>>();
+  /** The partitions the group gave this consumer at its last join. */
+  private assigned = new Set<number>();
 
   constructor(private readonly o: TransactionalProcessorOptions) {}
 
@@ -90,19 +92,21 @@ export class TransactionalProcessor {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set<number>(e.payload.memberAssignment[inputTopic] ?? []);
+      this.assigned = assigned;
       const lost = [...this.owned].filter((p) => !assigned.has(p));
       if (lost.length) this.ownership = this.ownership.then(() => this.release(lost, 'revoked'));
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-      // A fetch of markers only (the commit markers that end a producer's transaction) never
-      // reaches eachBatch: commit past it too, or a caught-up stage would show lag 1.
+      // A fetch of markers or aborted records only never reaches eachBatch, and kafkajs moves
+      // its position past it anyway: commit past it too, or a caught-up stage would show lag 1.
       const { partition, batchSize, firstOffset, lastOffset } = e.payload;
-      if (consumer !== this.consumer || batchSize > 0 || firstOffset === null || !this.owned.has(partition)) return;
-      const next = this.committedNext.get(partition);
-      if (next === undefined || next < BigInt(firstOffset) || next > BigInt(lastOffset)) return;
-      void this.exclusive(partition, () => this.commitChunk(partition, [], String(lastOffset))).catch((err) =>
-        this.o.logger.warn('could not commit past transaction markers', { partition, error: (err as Error).message }),
-      );
+      if (consumer !== this.consumer || batchSize > 0 || firstOffset === null) return;
+      void this.exclusive(partition, () => this.commitPastFiltered(partition, BigInt(firstOffset), String(lastOffset))).catch((err) => {
+        // Read again from what was committed: the next fetch retries (or processes the gap).
+        const from = this.committedNext.get(partition) ?? BigInt(firstOffset);
+        this.o.logger.warn('could not commit past transaction markers; reading them again', { partition, from: String(from), error: (err as Error).message });
+        if (consumer === this.consumer && this.assigned.has(partition)) consumer.seek({ topic: inputTopic, partition, offset: String(from) });
+      });
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
@@ -184,6 +188,23 @@ export class TransactionalProcessor {
       await heartbeat();
     }
     this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset(), lag: Number(batch.offsetLag()) });
+  }
+
+  /**
+   * Commits past a fetch that held only markers or aborted records. Decided inside the
+   * partition's exclusive section, so it sees the offset the batch before it committed.
+   */
+  private async commitPastFiltered(partition: number, firstOffset: bigint, lastOffset: string): Promise<void> {
+    await this.ownership;
+    if (this.stopping || !this.assigned.has(partition)) return;
+    // A partition can be new to this process and hold only markers (the previous owner's
+    // transactions were fenced): own it like any other, so the commit is fenced too.
+    if (!this.owned.has(partition)) await this.own(partition, async () => undefined);
+    // Unknown right after ownership: kafkajs fetched from the group's committed offset.
+    const next = this.committedNext.get(partition) ?? firstOffset;
+    if (next > BigInt(lastOffset)) return; // already committed past it
+    if (next < firstOffset) throw new Error(`offsets ${next}..${firstOffset - 1n} were fetched but not committed`);
+    await this.commitChunk(partition, [], lastOffset);
   }
 
   /** One transaction: the chunk's outputs and the input offset past it. Returns the number of outputs. */
