@@ -2,6 +2,7 @@
 // their own. Separates the path's own latency from the contention of the full bench.
 //   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10]
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
+import { createHash } from 'node:crypto';
 import { readPartitionsToEnd } from '@loyalty/kafka';
 import { BenchStack } from './lib/stack';
 import { intOption } from '@loyalty/config';
@@ -14,6 +15,18 @@ function percentiles(ms: number[]): string {
   return `p50 ${at(0.5)} p90 ${at(0.9)} p99 ${at(0.99)} ms (n ${s.length})`;
 }
 
+/** Approximate quantiles of a Prometheus histogram: the upper bound of the bucket that holds each. */
+function histogramSummary(text: string, name: string, label: string): string {
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}_bucket{`) && l.includes(label))
+    .map((l) => ({ le: /le="([^"]+)"/.exec(l)![1], n: Number(l.slice(l.lastIndexOf(' ') + 1)) }));
+  const total = buckets.find((b) => b.le === '+Inf')?.n ?? 0;
+  if (!total) return 'no samples';
+  const at = (q: number) => buckets.find((b) => b.n >= q * total)!.le;
+  return `p50 <= ${at(0.5)} s, p90 <= ${at(0.9)} s, p99 <= ${at(0.99)} s (n ${total})`;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rate = intOption(args, 'rate', 200);
@@ -21,8 +34,15 @@ async function main(): Promise<void> {
   const stack = new BenchStack('r', PARTITIONS);
   try {
     await stack.up();
-    await stack.start('ledger');
-    await stack.start('api');
+    const ledger = await stack.start('ledger');
+    const api = await stack.start('api');
+    // What the apps warned about during the run (a slow send, a replaced producer, a rebalance).
+    process.on('exit', () => {
+      for (const p of [ledger, api]) {
+        const lines = p.output.join('').split('\n').filter((l) => /WARN|ERROR/.test(l));
+        if (lines.length) console.log(`${p.name} warnings (${lines.length}):\n  ${lines.slice(-15).join('\n  ')}`);
+      }
+    });
     const headers = { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' };
     const post = (path: string, body: unknown, key?: string) =>
       fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: key ? { ...headers, 'idempotency-key': key } : headers, body: JSON.stringify(body) }).then(async (r) => {
@@ -45,6 +65,10 @@ async function main(): Promise<void> {
     console.log(`one at a time: ${percentiles(sequential)}`);
 
     const open: number[] = [];
+    // Wall-clock start and end of each open-loop request, by command id (the API derives it
+    // from the route, the key and the body), to split the latency around the ledger's hop.
+    const wall = new Map<string, { start: number; end: number }>();
+    const digest = createHash('sha256').update(JSON.stringify({ rewardId: 'coffee' })).digest('base64url').slice(0, 16);
     const pending: Promise<unknown>[] = [];
     const n = rate * seconds;
     const t0 = performance.now();
@@ -52,7 +76,14 @@ async function main(): Promise<void> {
       const wait = t0 + (i * 1000) / rate - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const t = performance.now();
-      pending.push(post(`/v1/members/${members[i % members.length]}/redemptions`, { rewardId: 'coffee' }, `open-${i}`).then(() => open.push(performance.now() - t)));
+      const memberId = members[i % members.length];
+      const start = Date.now();
+      pending.push(
+        post(`/v1/members/${memberId}/redemptions`, { rewardId: 'coffee' }, `open-${i}`).then(() => {
+          open.push(performance.now() - t);
+          wall.set(`redeem:${memberId}:open-${i}:${digest}`, { start, end: Date.now() });
+        }),
+      );
     }
     await Promise.all(pending);
     console.log(`open loop at ${rate}/s offered (${Math.round(n / ((performance.now() - t0) / 1000))}/s achieved): ${percentiles(open)}`);
@@ -65,6 +96,14 @@ async function main(): Promise<void> {
     await readPartitionsToEnd({ kafka: stack.kafka, topic: stack.topics.commandResults, partitions: all, onBatch: (_p, ms) => ms.forEach((m) => decided.set(JSON.parse(m.value!.toString()).commandId, Number(m.timestamp))) });
     const hops = [...sent].filter(([id]) => decided.has(id)).map(([id, t]) => decided.get(id)! - t);
     console.log(`ledger hop (command sent -> outcome written): ${percentiles(hops)}`);
+    const timed = [...wall].filter(([id]) => sent.has(id) && decided.has(id));
+    console.log(`open loop, request -> command sent (API in): ${percentiles(timed.map(([id, w]) => sent.get(id)! - w.start))}`);
+    console.log(`open loop, command sent -> outcome written (ledger): ${percentiles(timed.map(([id]) => decided.get(id)! - sent.get(id)!))}`);
+    console.log(`open loop, outcome written -> response (API out): ${percentiles(timed.map(([id, w]) => w.end - decided.get(id)!))}`);
+    // The API's own view: its send and outcome waits, and how late its event loop ran.
+    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    for (const stage of ['send', 'outcome']) console.log(`API ${stage}: ${histogramSummary(metrics, 'loyalty_api_command_stage_duration_seconds', `stage="${stage}"`)}`);
+    console.log(`API event loop lag: ${metrics.split('\n').filter((l) => /^loyalty_api_nodejs_eventloop_lag_(p50|p99|max)_seconds /.test(l)).map((l) => l.replace('loyalty_api_nodejs_eventloop_lag_', '')).join(', ')}`);
   } finally {
     await stack.teardown();
   }

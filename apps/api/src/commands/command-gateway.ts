@@ -4,6 +4,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { AppConfig, Logger } from '@loyalty/config';
 import type { MemberCommand } from '@loyalty/domain';
 import type { CommandMessage, CommandOutcome, TopicNames } from '@loyalty/kafka';
+import { commandStage } from '../health/metrics';
 import { KafkaPublisher } from '../infrastructure/infrastructure.module';
 import { CONFIG, KAFKA, LOGGER, TOPICS } from '../infrastructure/tokens';
 
@@ -99,13 +100,18 @@ export class CommandGateway implements OnModuleInit, OnApplicationShutdown {
       this.waiting.set(commandId, list);
     });
     const wire: CommandMessage = { commandId, correlationId: commandId, type, data, origin: { source } };
+    const started = performance.now();
     await this.publisher.send(this.topics.commands, { key: data.memberId, value: JSON.stringify(wire) });
+    const sent = performance.now();
+    commandStage.send.observe((sent - started) / 1000);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CommandTimeoutError(commandId)), this.config.http.commandTimeoutMs);
     });
     try {
-      return await Promise.race([outcome, timeout]);
+      const answer = await Promise.race([outcome, timeout]);
+      commandStage.outcome.observe((performance.now() - sent) / 1000);
+      return answer;
     } finally {
       clearTimeout(timer);
     }

@@ -22,6 +22,15 @@ const latency = new Histogram({
   registers: [registry],
 });
 
+const commandStages = new Histogram({
+  name: 'loyalty_api_command_stage_duration_seconds',
+  help: 'Commands sent by the API, by stage: send (until the broker acknowledged it), outcome (from then until its outcome was read)',
+  labelNames: ['stage'],
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+  registers: [registry],
+});
+export const commandStage = { send: commandStages.labels({ stage: 'send' }), outcome: commandStages.labels({ stage: 'outcome' }) };
+
 type Child = { inc: () => void; observe: (v: number) => void };
 /** Per (method, route, status): the labelled children, so a request costs no label hashing. */
 const children = new Map<string, Child>();
