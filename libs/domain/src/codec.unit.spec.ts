@@ -3,6 +3,7 @@
 // JSON fallback; strings written by earlier ledgers: state-formats.unit.spec.ts).
 import fc from 'fast-check';
 import {
+  AppendList,
   IdempotencyRecord,
   Lot,
   MemberState,
@@ -184,9 +185,9 @@ const state: fc.Arbitrary<MemberState> = fc
     reversed: amount,
     adjusted: signed,
     debt: amount,
-    lots: fc.array(lot, { maxLength: 40 }),
+    lots: fc.array(lot, { maxLength: 40 }).map((xs) => AppendList.of(xs)),
     qualifying: fc.array(fc.tuple(epoch, signed), { maxLength: 60 }).map((pairs) => pairs.flat()),
-    purchases: fc.array(purchase, { maxLength: 15 }),
+    purchases: fc.array(purchase, { maxLength: 15 }).map((xs) => AppendList.of(xs)),
     idempotency: fc.array(idem, { maxLength: 4 }),
     birthdayMonth: fc.nat({ max: 12 }),
     lastBirthdayYear: fc.oneof(fc.constant(0), fc.integer({ min: 1900, max: 2100 })),
@@ -222,7 +223,7 @@ describe('member state serialisation', () => {
   });
 
   it('writes format 4 for ordinary states and refuses garbage', () => {
-    const s: MemberState = { ...initialState('m-1'), lots: [{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }] };
+    const s: MemberState = { ...initialState('m-1'), lots: AppendList.of([{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }]) };
     expect(serializeState(s).startsWith('4')).toBe(true);
     expect(() => deserializeState('4###')).toThrow();
     expect(() => deserializeState('2###')).toThrow();

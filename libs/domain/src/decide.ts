@@ -4,6 +4,7 @@
 // `compact` (which only forgets what no decision can use any more) never changes
 // a decision.
 
+import { AppendList } from './append-list';
 import {
   AdjustPoints,
   CreditReferral,
@@ -18,7 +19,7 @@ import {
 import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, PurchaseMade, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
-import { IdempotencyRecord, Lot, MemberState, assertNever, available, findPurchase } from './state';
+import { IdempotencyRecord, Lot, MemberState, OpenPurchase, assertNever, available, findPurchase } from './state';
 import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
 
 export type RejectionCode =
@@ -198,7 +199,7 @@ export function qualifyingPoints(s: MemberState, p: Programme, endS: number): nu
   let q = 0;
   const ps = s.purchases;
   for (let i = 0; i < ps.length; i++) {
-    const x = ps[i];
+    const x = ps.get(i) as OpenPurchase;
     if (x.at > from && x.at <= endS) q += x.earned - x.reversed;
   }
   const qs = s.qualifying;
@@ -239,8 +240,9 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   // Only purchases inside the window count (what `compact` keeps), so a decision never
   // depends on whether the state was compacted.
   const i = findPurchase(s.purchases, d.purchaseId);
-  if (i >= 0 && s.purchases[i].at >= Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S) {
-    return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: s.purchases[i].sequence });
+  if (i >= 0) {
+    const op = s.purchases.get(i) as OpenPurchase;
+    if (op.at >= Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S) return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: op.sequence });
   }
   if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
   if (occMs - nowMs > p.futureToleranceHours * 3_600_000) {
@@ -339,15 +341,16 @@ function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number):
   const d = c.data;
   if (!Number.isSafeInteger(d.amount) || d.amount <= 0) return reject('invalid-command', 'amount must be a positive integer');
   const oldestS = Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S;
-  for (const op of s.purchases) {
+  for (let j = 0; j < s.purchases.length; j++) {
+    const op = s.purchases.get(j) as OpenPurchase;
     if (op.at >= oldestS && op.refundIds.includes(d.refundId)) return duplicate({ kind: 'refund', refundId: d.refundId, purchaseId: op.id });
   }
   if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
   const i = findPurchase(s.purchases, d.purchaseId);
-  if (i < 0 || s.purchases[i].at < oldestS) {
+  const op = s.purchases.get(i);
+  if (op === undefined || op.at < oldestS) {
     return reject('unknown-purchase', `purchase ${d.purchaseId} is unknown or no longer open to refunds (${p.dedupWindowDays} days)`);
   }
-  const op = s.purchases[i];
   const left = op.amount - op.refunded;
   if (d.amount > left) return reject('refund-exceeds-remaining', `refund of ${d.amount} exceeds the ${left} left unrefunded of purchase ${d.purchaseId}`);
   const out = new Out(s, p, Math.floor(nowMs / 1000));
@@ -370,10 +373,11 @@ function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number):
 }
 
 /** Takes up to `points` from the oldest lots first. */
-export function spendOldest(lots: readonly Lot[], points: number): LotTaken[] {
+export function spendOldest(lots: AppendList<Lot>, points: number): LotTaken[] {
   const taken: LotTaken[] = [];
   let left = points;
-  for (const l of lots) {
+  for (let i = 0; i < lots.length; i++) {
+    const l = lots.get(i) as Lot;
     if (left <= 0) break;
     const t = Math.min(l.remaining, left);
     taken.push({ lotId: l.id, points: t });
@@ -392,7 +396,8 @@ function findIdempotency(s: MemberState, key: string, oldestS: number): Idempote
 
 function dueLots(s: MemberState, asOfS: number, asOf: string): PointsExpired[] {
   const due: PointsExpired[] = [];
-  for (const l of s.lots) {
+  for (let i = 0; i < s.lots.length; i++) {
+    const l = s.lots.get(i) as Lot;
     if (l.expiresAt <= asOfS) due.push({ type: 'PointsExpired', data: { points: l.remaining, lotId: l.id, asOf } });
   }
   return due;

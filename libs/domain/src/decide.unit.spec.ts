@@ -298,7 +298,7 @@ describe('adjustments', () => {
   it('a positive adjustment repays debt and opens a lot with the rest', () => {
     const { events } = run([enrol(), adjust('a1', -80)]);
     const after = given(events).when(adjust('a2', 100)).thenMatches([{ type: 'PointsAdjusted', data: { points: 100, repaid: 30, lotId: 'L4' } }]);
-    expect(after.lots).toEqual([{ id: 'L4', remaining: 70, expiresAt: Date.parse(EXP(T0)) / 1000 }]);
+    expect(after.lots.toArray()).toEqual([{ id: 'L4', remaining: 70, expiresAt: Date.parse(EXP(T0)) / 1000 }]);
   });
   it('duplicates and conflicts by idempotency key', () => {
     const { events } = run([enrol(), adjust('a1', 10)]);

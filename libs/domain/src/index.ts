@@ -2,6 +2,7 @@
 export * from './events';
 export * from './commands';
 export * from './programme';
+export * from './append-list';
 export * from './state';
 export * from './decide';
 export * from './envelope';

@@ -15,6 +15,7 @@
 // are epoch seconds, delta-encoded within each list; lot ids `L<n>` are stored as
 // the delta of n; programme versions of open purchases are interned.
 
+import { AppendList } from './append-list';
 import { lotIdFor } from './ids';
 import { IdempotencyRecord, Lot, MemberState, OpenPurchase, initialState } from './state';
 
@@ -52,7 +53,7 @@ export function serializeStateJson(s: MemberState): string {
   const lots: Cell[] = [];
   let prevSeq = 0;
   let prevAt = 0;
-  for (const l of s.lots) {
+  for (const l of s.lots.toArray()) {
     const m = /^L(\d+)$/.exec(l.id);
     if (m !== null) {
       const n = +m[1];
@@ -75,7 +76,7 @@ export function serializeStateJson(s: MemberState): string {
   const purchases: Cell[] = [];
   prevAt = 0;
   let prevPSeq = 0;
-  for (const p of s.purchases) {
+  for (const p of s.purchases.toArray()) {
     let v = versions.indexOf(p.programVersion);
     if (v < 0) v = versions.push(p.programVersion) - 1;
     purchases.push([p.id, p.at - prevAt, p.amount, p.refunded, p.earned, p.reversed, v, p.sequence - prevPSeq, ...p.refundIds]);
@@ -211,9 +212,9 @@ function deserializeJson(json: string): MemberState {
     referredBy: a[13] === 0 ? null : (a[13] as string),
     lastReviewAt: a[14] as number,
     purchaseCount: a[15] as number,
-    lots,
+    lots: AppendList.of(lots),
     qualifying,
-    purchases,
+    purchases: AppendList.of(purchases),
     idempotency,
     referees: a[21] as string[],
     tierSince: (a[22] as number | undefined) ?? 0,
@@ -485,9 +486,9 @@ class Reader {
       lastReviewAt,
       purchaseCount,
       tierSince,
-      lots,
+      lots: AppendList.of(lots),
       qualifying,
-      purchases,
+      purchases: AppendList.of(purchases),
       idempotency,
       referees,
     };
@@ -527,7 +528,7 @@ function serializeCompact(s: MemberState): string {
   w.u(s.purchaseCount);
   w.u(s.tierSince);
 
-  const lots = s.lots;
+  const lots = s.lots.toArray();
   w.u(lots.length);
   const lotSeq = new Array<number>(lots.length);
   for (let j = 0; j < lots.length; j++) {
@@ -551,7 +552,7 @@ function serializeCompact(s: MemberState): string {
   w.deltas(qAt);
   w.scol(qPts);
 
-  const ps = s.purchases;
+  const ps = s.purchases.toArray();
   w.u(ps.length);
   let prev = '';
   for (const p of ps) {

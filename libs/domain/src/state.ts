@@ -1,7 +1,8 @@
 // Member state and `evolve`. The state is what `decide` needs and nothing more;
 // it is rebuilt from the events alone (evolve never consults the programme).
-// Instants are epoch seconds. Arrays are copied on write (readonly records): a state
-// handed to evolve is never modified.
+// Instants are epoch seconds. A state handed to evolve is never modified: arrays are
+// copied on write (readonly records), and lots and purchases are AppendLists, which gain
+// an item without a copy of the list (see append-list.ts).
 //
 // Qualifying points are not a list of their own while their purchase is open: an open
 // purchase's qualifying points are its `earned − reversed`, at its `at`. Only when
@@ -9,6 +10,7 @@
 // to `qualifying`, a flat list of (at, points) pairs. So a purchase adds one record and
 // one lot to the state, and no qualifying entry.
 
+import { AppendList } from './append-list';
 import { EventEnvelope, LotTaken, MemberEvent } from './events';
 import { toSeconds } from './time';
 
@@ -73,10 +75,11 @@ export interface MemberState {
   /** Points owed (a negative balance); later earnings repay it first. Lots are empty while > 0. */
   readonly debt: number;
   /** Oldest first. */
-  readonly lots: readonly Lot[];
+  readonly lots: AppendList<Lot>;
   /** Qualifying points of purchases no longer in `purchases` (see QualifyingPairs). */
   readonly qualifying: QualifyingPairs;
-  readonly purchases: readonly OpenPurchase[];
+  /** In the order of their PurchaseMade events. */
+  readonly purchases: AppendList<OpenPurchase>;
   readonly idempotency: readonly IdempotencyRecord[];
   /** Birthday month 1..12, 0 when unknown. */
   readonly birthdayMonth: number;
@@ -107,9 +110,9 @@ export function initialState(memberId: string): MemberState {
     reversed: 0,
     adjusted: 0,
     debt: 0,
-    lots: EMPTY,
+    lots: AppendList.empty(),
     qualifying: EMPTY,
-    purchases: EMPTY,
+    purchases: AppendList.empty(),
     idempotency: EMPTY,
     birthdayMonth: 0,
     lastBirthdayYear: 0,
@@ -131,7 +134,8 @@ export function available(s: MemberState): number {
 /** Sum of lots remaining minus debt; always equals `available` (a checked invariant). */
 export function lotsBalance(s: MemberState): number {
   let sum = 0;
-  for (const l of s.lots) sum += l.remaining;
+  const lots = s.lots;
+  for (let i = 0; i < lots.length; i++) sum += (lots.get(i) as Lot).remaining;
   return sum - s.debt;
 }
 
@@ -158,19 +162,16 @@ export function evolveAll(state: MemberState, events: readonly (MemberEvent | Ev
 
 // The working copy is the new state itself: a plain record with initialState's shape,
 // written in place while one evolve/evolveAll call applies its events (synchronously, so
-// the bookkeeping below can live in the module). Lists are copied on their first change
-// (the input state's lists are shared until then and never written), and records created
+// the bookkeeping below can live in the module). Appends to lots and purchases share the
+// input state's storage (AppendList); other lists are copied on their first change (the
+// input state's lists are shared until then and never written), and records created
 // by this call are updated in place; records of the input state are replaced, never mutated.
 type Draft = { -readonly [K in keyof MemberState]: MemberState[K] } & {
-  lots: Lot[];
   qualifying: number[];
-  purchases: OpenPurchase[];
   idempotency: IdempotencyRecord[];
   referees: string[];
 };
-/** Which lists are the current draft's own copies (writable). */
-let lotsOwn = false;
-let purchasesOwn = false;
+/** Which arrays are the current draft's own copies (writable). */
 let idempotencyOwn = false;
 let refereesOwn = false;
 /** Purchase records created by the current draft (writable in place); rarely more than one. */
@@ -178,9 +179,9 @@ let fresh0: OpenPurchase | null = null;
 const freshMore: OpenPurchase[] = [];
 
 function draftOf(s: MemberState): Draft {
-  lotsOwn = purchasesOwn = idempotencyOwn = refereesOwn = false;
+  idempotencyOwn = refereesOwn = false;
   fresh0 = null;
-  freshMore.length = 0;
+  if (freshMore.length > 0) freshMore.length = 0;
   return {
     memberId: s.memberId,
     enrolled: s.enrolled,
@@ -192,9 +193,9 @@ function draftOf(s: MemberState): Draft {
     reversed: s.reversed,
     adjusted: s.adjusted,
     debt: s.debt,
-    lots: s.lots as Lot[],
+    lots: s.lots,
     qualifying: s.qualifying as number[],
-    purchases: s.purchases as OpenPurchase[],
+    purchases: s.purchases,
     idempotency: s.idempotency as IdempotencyRecord[],
     birthdayMonth: s.birthdayMonth,
     lastBirthdayYear: s.lastBirthdayYear,
@@ -225,13 +226,12 @@ function markFresh(p: OpenPurchase): void {
   else freshMore.push(p);
 }
 
-/** A writable purchase record at index i (copied first unless this draft created it). */
+/**
+ * A writable purchase record at index i: the record itself if this draft created it, else
+ * a copy put in its place (in a copy of the list: rare, refunds and reversals).
+ */
 function purchaseAt(t: Draft, i: number): Mutable<OpenPurchase> {
-  if (!purchasesOwn) {
-    t.purchases = t.purchases.slice();
-    purchasesOwn = true;
-  }
-  const p = t.purchases[i];
+  const p = t.purchases.get(i) as OpenPurchase;
   if (isFresh(p)) return p as Mutable<OpenPurchase>;
   const copy: OpenPurchase = {
     id: p.id,
@@ -244,18 +244,13 @@ function purchaseAt(t: Draft, i: number): Mutable<OpenPurchase> {
     sequence: p.sequence,
     refundIds: p.refundIds,
   };
-  t.purchases[i] = copy;
+  t.purchases = t.purchases.with(i, copy);
   markFresh(copy);
   return copy as Mutable<OpenPurchase>;
 }
 
 function addLot(t: Draft, id: string, remaining: number, expiresAt: number): void {
-  const lot: Lot = { id, remaining, expiresAt };
-  if (lotsOwn) t.lots.push(lot);
-  else {
-    t.lots = append(t.lots, lot);
-    lotsOwn = true;
-  }
+  t.lots = t.lots.append({ id, remaining, expiresAt });
 }
 
 /** Removes taken points from lots; lots that reach zero are dropped. */
@@ -264,13 +259,12 @@ function takeLots(t: Draft, taken: readonly LotTaken[]): void {
   const lots = t.lots;
   const out: Lot[] = [];
   for (let i = 0; i < lots.length; i++) {
-    const l = lots[i];
+    const l = lots.get(i) as Lot;
     let rem = l.remaining;
     for (let j = 0; j < taken.length; j++) if (taken[j].lotId === l.id) rem -= taken[j].points;
     if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
   }
-  t.lots = out;
-  lotsOwn = true;
+  t.lots = AppendList.of(out);
 }
 
 /** Takes points from one lot (an expiry): the same as takeLots([{lotId, points}]) without the list. */
@@ -278,12 +272,11 @@ function takeLot(t: Draft, lotId: string, points: number): void {
   const lots = t.lots;
   const out: Lot[] = [];
   for (let i = 0; i < lots.length; i++) {
-    const l = lots[i];
+    const l = lots.get(i) as Lot;
     const rem = l.id === lotId ? l.remaining - points : l.remaining;
     if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
   }
-  t.lots = out;
-  lotsOwn = true;
+  t.lots = AppendList.of(out);
 }
 
 function remember(t: Draft, r: IdempotencyRecord): void {
@@ -318,11 +311,7 @@ function apply(t: Draft, event: MemberEvent): void {
         sequence,
         refundIds: EMPTY,
       };
-      if (purchasesOwn) t.purchases.push(p);
-      else {
-        t.purchases = append(t.purchases, p);
-        purchasesOwn = true;
-      }
+      t.purchases = t.purchases.append(p);
       markFresh(p);
       t.purchaseCount++;
       return;
@@ -463,9 +452,8 @@ export function assertNever(x: never): never {
   throw new Error(`unhandled variant: ${JSON.stringify(x)}`);
 }
 
-export function findPurchase(purchases: readonly OpenPurchase[], purchaseId: string): number {
-  for (let i = purchases.length - 1; i >= 0; i--) if (purchases[i].id === purchaseId) return i;
-  return -1;
+export function findPurchase(purchases: AppendList<OpenPurchase>, purchaseId: string): number {
+  return purchases.indexOfId(purchaseId);
 }
 
 /** A copy of xs with x appended, allocated at its exact size (slice + push would over-allocate). */
