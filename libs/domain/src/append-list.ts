@@ -82,8 +82,9 @@ export class AppendList<T extends { readonly id: string }> implements Iterable<T
   /** This list with x in place of the item at i (0 <= i < length): a copy; this list is unchanged. */
   with(i: number, x: T): AppendList<T> {
     if (!(i >= 0 && i < this.length)) throw new RangeError(`index ${i} is outside a list of ${this.length}`);
-    // Room for a few more: the list usually grows next (a purchase, then its lot).
-    const out = this.#copy(this.length + 4);
+    // Room for one more: a purchase's record is replaced by its PointsEarned when events
+    // are applied one by one, and the next purchase is appended.
+    const out = this.#copy(this.length + 1);
     out[1 + 2 * i] = idHash(x.id);
     out[2 + 2 * i] = x;
     return new AppendList(out, this.length);
