@@ -3,10 +3,21 @@ import type { Logger } from '@loyalty/config';
 import { upcast, type EventEnvelope } from '@loyalty/domain';
 import { watchLiveness, withTimeout } from '@loyalty/kafka';
 
+/** One record of one partition of `loyalty.events`, as fetched: each store reads the value its own way. */
+export interface FetchedEvent {
+  readonly offset: string;
+  readonly value: Buffer;
+}
+
 /** One event of one partition, upcast to the current shape. */
 export interface ProjectedEvent {
   offset: string;
   envelope: EventEnvelope;
+}
+
+/** A fetched record as an upcast envelope (the Postgres store's reading). */
+export function toProjected(m: FetchedEvent): ProjectedEvent {
+  return { offset: m.offset, envelope: upcast(JSON.parse(m.value.toString('utf8'))) };
 }
 
 /** A read-model store: where its offsets are, and how a batch of one partition is applied exactly once. */
@@ -15,7 +26,7 @@ export interface ProjectionStore {
   /** The next offset to apply per partition, as the store itself records it. */
   loadOffsets(): Promise<Map<number, string>>;
   /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
-  applyBatch(partition: number, events: ProjectedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
+  applyBatch(partition: number, events: FetchedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
   /**
    * A fetch that held only transaction markers (or aborted records) never reaches
    * applyBatch: move the stored offset past it, but only if nothing lies between.
@@ -102,7 +113,7 @@ export class Projector {
           return;
         }
         const started = Date.now();
-        const events = batch.messages.map(toProjected);
+        const events = batch.messages.map(toFetched);
         const result = await store.applyBatch(batch.partition, events, { fromBeginning: this.fromStart.delete(batch.partition), endOffset: batch.lastOffset() });
         if ('reset' in result) {
           this.o.logger.warn('store lost its data: rebuilding the partition from offset 0', { store: store.name, partition: batch.partition });
@@ -149,6 +160,7 @@ export class Projector {
   }
 }
 
-function toProjected(m: KafkaMessage): ProjectedEvent {
-  return { offset: m.offset, envelope: upcast(JSON.parse(m.value!.toString('utf8'))) };
+function toFetched(m: KafkaMessage): FetchedEvent {
+  if (m.value === null) throw new TypeError(`loyalty.events record at offset ${m.offset} has no value`);
+  return { offset: m.offset, value: m.value };
 }

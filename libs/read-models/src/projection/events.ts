@@ -54,26 +54,47 @@ export function assertKnown(envelope: EventEnvelope): void {
 }
 
 export function pointsEffect(e: MemberEvent): PointsEffect {
-  switch (e.type) {
+  const fx = { ...NONE };
+  if (!addPoints(fx, e.type, (e.data as { points?: number } | undefined)?.points as number)) return exhaustive(e as never);
+  return fx;
+}
+
+/**
+ * Adds the effect of an event of type `type` carrying `points` (its `data.points`; ignored
+ * for the types that move no points) to running counters, without building the effect.
+ * False for a type it does not know. The one definition of what each type does to a balance.
+ */
+export function addPoints(acc: { delta: number; earned: number; redeemed: number; expired: number; reversed: number; adjusted: number }, type: string, points: number): boolean {
+  switch (type as MemberEventType) {
     case 'PointsEarned':
-      return { ...NONE, delta: e.data.points, earned: e.data.points };
+      acc.delta += points;
+      acc.earned += points;
+      return true;
     case 'RewardRedeemed':
-      return { ...NONE, delta: -e.data.points, redeemed: e.data.points };
+      acc.delta -= points;
+      acc.redeemed += points;
+      return true;
     case 'PointsExpired':
-      return { ...NONE, delta: -e.data.points, expired: e.data.points };
+      acc.delta -= points;
+      acc.expired += points;
+      return true;
     case 'PointsReversed':
-      return { ...NONE, delta: -e.data.points, reversed: e.data.points };
+      acc.delta -= points;
+      acc.reversed += points;
+      return true;
     case 'PointsAdjusted':
-      return { ...NONE, delta: e.data.points, adjusted: e.data.points };
+      acc.delta += points;
+      acc.adjusted += points;
+      return true;
     case 'MemberEnrolled':
     case 'PurchaseMade':
     case 'TierChanged':
     case 'PurchaseRefunded':
     case 'ReferralCompleted':
     case 'RedemptionRefused': // a refused redemption moves no points
-      return NONE;
+      return true;
     default:
-      return exhaustive(e);
+      return false;
   }
 }
 

@@ -40,12 +40,15 @@
 // the script from the prefix, which Redis Cluster forbids).
 import { createHash, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { EventEnvelope, MemberEvent } from '@loyalty/domain';
-import { addEffect, assertKnown, offsetToBigInt, PartitionEvent, pointsEffect, utcMonth } from '../projection/events';
+import type { EventEnvelope } from '@loyalty/domain';
+import { addPoints, offsetToBigInt, PartitionEvent } from '../projection/events';
+import { redisViewOf, redisViewOfRecord, type Board, type RedisEventView } from './redis.view';
+
+export type { Board, RedisEventView } from './redis.view';
+export { redisViewOf, redisViewOfRecord } from './redis.view';
 
 export const REDIS_PROJECTION = { name: 'redis', version: 1 } as const;
 
-export type Board = 'points' | 'spend';
 export const BOARDS: readonly Board[] = ['points', 'spend'];
 
 export const redisKeys = {
@@ -124,8 +127,13 @@ export interface RedisBatch {
   /** Key prefix, e.g. `loyalty:` (live) or `loyalty:replay-20250101:` (shadow). */
   readonly prefix: string;
   readonly partition: number;
-  /** Events of this partition in offset order. */
-  readonly events: readonly PartitionEvent[];
+  /** Events of this partition in offset order (replay: upcast envelopes). */
+  readonly events?: readonly PartitionEvent[];
+  /**
+   * Or the records as read from `loyalty.events` (the live projector): the projection reads
+   * them with `redisViewOfRecord`, which gives what the envelopes would give.
+   */
+  readonly records?: readonly RawEvent[];
   /**
    * The caller guarantees these events start at the beginning of the partition
    * (its first batch after seeking to offset 0). Needed only when the first
@@ -138,6 +146,12 @@ export interface RedisBatch {
    * moves past it, so a partition whose head is a commit marker shows lag 0.
    */
   readonly endOffset?: string;
+}
+
+/** One record of `loyalty.events`: its offset and value bytes. */
+export interface RawEvent {
+  readonly offset: string;
+  readonly value: Buffer;
 }
 
 export type RedisBatchResult =
@@ -157,61 +171,42 @@ interface MemberAgg {
   sequence: number;
 }
 
-/** The script arguments (after KEYS) for a batch of envelopes: pre-aggregated per member and per board. */
-export function foldRedisBatch(envelopes: readonly EventEnvelope[]): { members: Map<string, MemberAgg>; boards: Map<string, Map<string, number>> } {
+/** The per member and per board aggregates of a batch of envelopes (see `foldRedisViews`). */
+export function foldRedisBatch(envelopes: readonly EventEnvelope[]): RedisFold {
+  return foldRedisViews(envelopes.map(redisViewOf));
+}
+
+export interface RedisFold {
+  members: Map<string, MemberAgg>;
+  /** `board:period` -> member -> change of score. */
+  boards: Map<string, Map<string, number>>;
+}
+
+/** The script arguments (after KEYS) for a batch: pre-aggregated per member and per board. */
+export function foldRedisViews(views: readonly RedisEventView[]): RedisFold {
   const members = new Map<string, MemberAgg>();
   const boards = new Map<string, Map<string, number>>();
-  const bump = (board: Board, period: string, memberId: string, by: number) => {
-    const k = `${board}:${period}`;
-    let b = boards.get(k);
-    if (!b) boards.set(k, (b = new Map()));
+  const bump = (key: string, memberId: string, by: number) => {
+    let b = boards.get(key);
+    if (!b) boards.set(key, (b = new Map()));
     b.set(memberId, (b.get(memberId) ?? 0) + by);
   };
-  for (const env of envelopes) {
-    assertKnown(env);
-    const e = env as unknown as MemberEvent;
-    const fx = pointsEffect(e);
-    let m = members.get(env.memberId);
-    if (!m) members.set(env.memberId, (m = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0, tier: '', sequence: 0 }));
-    m.delta += fx.delta;
-    addEffect(m, fx);
-    if (env.sequence > m.sequence) m.sequence = env.sequence;
-    switch (e.type) {
-      case 'MemberEnrolled':
-        if (e.data.tier) m.tier = e.data.tier;
-        break;
-      case 'TierChanged':
-        m.tier = e.data.to;
-        break;
-      case 'PointsEarned':
-      case 'PointsReversed': {
-        const by = e.type === 'PointsEarned' ? e.data.points : -e.data.points;
-        if (by !== 0) {
-          const month = utcMonth(env.occurredAt);
-          bump('points', 'all', env.memberId, by);
-          bump('points', month, env.memberId, by);
-        }
-        break;
-      }
-      case 'PurchaseMade':
-      case 'PurchaseRefunded': {
-        const by = e.type === 'PurchaseMade' ? e.data.amount : -e.data.amount;
-        if (by !== 0) {
-          const month = utcMonth(env.occurredAt);
-          bump('spend', 'all', env.memberId, by);
-          bump('spend', month, env.memberId, by);
-        }
-        break;
-      }
-      default:
-        break;
+  for (const v of views) {
+    let m = members.get(v.memberId);
+    if (!m) members.set(v.memberId, (m = { delta: 0, earned: 0, redeemed: 0, expired: 0, reversed: 0, adjusted: 0, tier: '', sequence: 0 }));
+    addPoints(m, v.type, v.points);
+    if (v.sequence > m.sequence) m.sequence = v.sequence;
+    if (v.tier !== null) m.tier = v.tier;
+    if (v.board !== null) {
+      bump(v.board === 'points' ? 'points:all' : 'spend:all', v.memberId, v.by);
+      bump(`${v.board}:${v.month}`, v.memberId, v.by);
     }
   }
   return { members, boards };
 }
 
-function scriptCommand(keys: string[], prefix: string, partition: number, first: string, next: string, fromBeginning: boolean, envelopes: readonly EventEnvelope[]): (string | number)[] {
-  const { members, boards } = foldRedisBatch(envelopes);
+function scriptCommand(keys: string[], prefix: string, partition: number, first: string, next: string, fromBeginning: boolean, views: readonly RedisEventView[]): (string | number)[] {
+  const { members, boards } = foldRedisViews(views);
   const args: (string | number)[] = [APPLY_SCRIPT_SHA, keys.length, ...keys, prefix, partition, first, next, fromBeginning ? '1' : '0', randomUUID(), new Date().toISOString(), members.size];
   for (const [id, m] of members) {
     args.push(id, m.delta, m.earned, m.redeemed, m.expired, m.reversed, m.adjusted, m.tier, m.sequence);
@@ -255,33 +250,47 @@ async function evalApply(redis: Redis, command: (string | number)[]): Promise<[s
  * when the batch overlaps the stored offset, after trimming what was applied).
  */
 export async function applyRedisBatch(redis: Redis, batch: RedisBatch): Promise<RedisBatchResult> {
-  let events = batch.events;
-  let last = -1n;
-  for (const ev of events) {
-    const o = offsetToBigInt(ev.offset);
-    if (o <= last) throw new RangeError(`batch offsets must increase: ${ev.offset} after ${last}`);
+  // Every event is read (and refused when unknown) before anything is written.
+  let offsets: string[];
+  let views: RedisEventView[];
+  if (batch.records !== undefined) {
+    if (batch.events !== undefined) throw new TypeError('a Redis batch has events or records, not both');
+    offsets = batch.records.map((r) => r.offset);
+    views = batch.records.map((r) => redisViewOfRecord(r.value));
+  } else {
+    const events = batch.events ?? [];
+    offsets = events.map((e) => e.offset);
+    views = events.map((e) => redisViewOf(e.envelope));
+  }
+  let last: number | bigint = -1;
+  for (const offset of offsets) {
+    const o = offsetValue(offset);
+    if (o <= last) throw new RangeError(`batch offsets must increase: ${offset} after ${last}`);
     last = o;
   }
-  const total = events.length;
+  const total = offsets.length;
   if (total === 0) return { status: 'duplicate', applied: 0, skipped: 0, nextOffset: (await getStoredOffset(redis, batch)) ?? '0' };
   const keys = [redisKeys.offsets(batch.prefix), redisKeys.meta(batch.prefix)];
-  const end = batch.endOffset !== undefined ? offsetToBigInt(batch.endOffset) : last;
-  const next = ((end > last ? end : last) + 1n).toString();
+  const end = batch.endOffset !== undefined ? offsetValue(batch.endOffset) : last;
+  const next = (BigInt(end > last ? end : last) + 1n).toString();
   for (let attempt = 0; attempt < 3; attempt++) {
-    const first = events[0].offset;
+    const first = offsets[0];
     const fromBeginning = batch.fromBeginning ?? first === '0';
-    const envelopes = events.map((e) => e.envelope);
-    const [status, offset] = await evalApply(redis, scriptCommand(keys, batch.prefix, batch.partition, first, next, fromBeginning, envelopes));
+    const [status, offset] = await evalApply(redis, scriptCommand(keys, batch.prefix, batch.partition, first, next, fromBeginning, views));
     switch (status) {
       case 'applied':
-        return { status: 'applied', applied: events.length, skipped: total - events.length, nextOffset: offset };
+        return { status: 'applied', applied: offsets.length, skipped: total - offsets.length, nextOffset: offset };
       case 'duplicate':
         return { status: 'duplicate', applied: 0, skipped: total, nextOffset: offset };
       case 'reset-needed':
         return { status: 'reset-needed', applied: 0, skipped: total, nextOffset: null };
       case 'overlap': {
         const stored = BigInt(offset);
-        events = events.filter((e) => BigInt(e.offset) >= stored);
+        let from = 0;
+        while (from < offsets.length && BigInt(offsets[from]) < stored) from++;
+        offsets = offsets.slice(from);
+        views = views.slice(from);
+        if (offsets.length === 0) return { status: 'duplicate', applied: 0, skipped: total, nextOffset: offset };
         break;
       }
       default:
@@ -289,6 +298,17 @@ export async function applyRedisBatch(redis: Redis, batch: RedisBatch): Promise<
     }
   }
   throw new Error('Redis projection: the stored offset kept moving under this batch (two projectors on one partition?)');
+}
+
+/** A Kafka offset as a number when it is one exactly (the usual case), else as a bigint; both compare with each other. */
+function offsetValue(offset: string): number | bigint {
+  const n = offset.length;
+  if (n === 0 || n > 15) return offsetToBigInt(offset);
+  for (let i = 0; i < n; i++) {
+    const c = offset.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return offsetToBigInt(offset); // throws: not an offset
+  }
+  return Number(offset);
 }
 
 async function getStoredOffset(redis: Redis, b: { prefix: string; partition: number }): Promise<string | null> {
