@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { watchLiveness, withTimeout } from './liveness';
 
@@ -71,6 +71,7 @@ export class TransactionalProcessor {
   private readonly partitionWork = new Map<number, Promise<unknown>>();
   /** The partitions the group gave this consumer at its last join. */
   private assigned = new Set<number>();
+  private admin?: Admin;
 
   constructor(private readonly o: TransactionalProcessorOptions) {}
 
@@ -105,7 +106,7 @@ export class TransactionalProcessor {
         // Read again from what was committed: the next fetch retries (or processes the gap).
         const from = this.committedNext.get(partition) ?? BigInt(firstOffset);
         this.o.logger.warn('could not commit past transaction markers; reading them again', { partition, from: String(from), error: (err as Error).message });
-        if (consumer === this.consumer && this.assigned.has(partition)) consumer.seek({ topic: inputTopic, partition, offset: String(from) });
+        this.seekBack(consumer, partition, String(from));
       });
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -169,25 +170,48 @@ export class TransactionalProcessor {
     return this.exclusive(payload.batch.partition, () => this.processFetched(payload));
   }
 
+  /**
+   * Fetches the partition again from `offset`. A consumer that kafkajs is restarting refuses
+   * seeks; it needs none, since a restarted consumer reads from the committed offsets.
+   */
+  private seekBack(consumer: Consumer, partition: number, offset: string): void {
+    if (consumer !== this.consumer || !this.assigned.has(partition) || this.stopping) return;
+    try {
+      consumer.seek({ topic: this.o.inputTopic, partition, offset });
+    } catch (err) {
+      this.o.logger.info('no seek: the consumer is restarting and reads from the committed offsets', { partition, error: (err as Error).message });
+    }
+  }
+
   private async processFetched({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || this.stopping) return;
     const partition = batch.partition;
     await this.ownership;
     if (!this.owned.has(partition)) await this.own(partition, heartbeat);
+    // A new owner's position was read before it fenced the previous writer, which may have
+    // committed in between: what the group has committed since is skipped.
+    const next = this.committedNext.get(partition);
+    const messages = next === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= next);
+    if (next !== undefined && next > BigInt(batch.lastOffset())) {
+      resolveOffset(batch.lastOffset());
+      return;
+    }
     const started = Date.now();
     const max = this.o.maxMessagesPerTransaction ?? 500;
     let outputs = 0;
-    for (let i = 0; i < batch.messages.length; i += max) {
+    // Only markers left past what is committed: commit past them.
+    if (messages.length === 0) await this.commitChunk(partition, [], batch.lastOffset());
+    for (let i = 0; i < messages.length; i += max) {
       if (!isRunning() || this.stopping) return;
-      const chunk = batch.messages.slice(i, i + max);
-      const last = i + max >= batch.messages.length;
+      const chunk = messages.slice(i, i + max);
+      const last = i + max >= messages.length;
       // The last chunk commits past any transaction markers that end the fetched batch.
       const lastOffset = last ? batch.lastOffset() : chunk[chunk.length - 1].offset;
       outputs += await this.commitChunk(partition, chunk, lastOffset);
       resolveOffset(lastOffset);
       await heartbeat();
     }
-    this.o.onBatchCommitted?.({ partition, messages: batch.messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset(), lag: Number(batch.offsetLag()) });
+    this.o.onBatchCommitted?.({ partition, messages: messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset(), lag: Number(batch.offsetLag()) });
   }
 
   /**
@@ -261,6 +285,9 @@ export class TransactionalProcessor {
     // whatever a previous owner left open; ending it with nothing sent costs no request.
     const tx = await producer.transaction();
     await tx.abort();
+    // Only now, with any previous writer fenced, is the group's committed offset final.
+    const committed = await this.committedOffset(partition);
+    if (committed !== undefined) this.committedNext.set(partition, committed);
     this.producers.set(partition, producer);
     this.owned.add(partition);
     try {
@@ -270,6 +297,17 @@ export class TransactionalProcessor {
       throw err;
     }
     this.o.logger.info('partition owned', { topic: this.o.inputTopic, partition });
+  }
+
+  private async committedOffset(partition: number): Promise<bigint | undefined> {
+    if (!this.admin) {
+      const admin = this.o.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const [topic] = await this.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.inputTopic] });
+    const offset = topic?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || offset === '-1' ? undefined : BigInt(offset);
   }
 
   private async release(partitions: number[], why: string): Promise<void> {
@@ -290,6 +328,8 @@ export class TransactionalProcessor {
     this.unwatch?.();
     await withTimeout('consumer disconnect', 15000, this.consumer?.disconnect() ?? Promise.resolve()).catch(() => undefined);
     await this.release([...this.owned], 'shutdown');
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
   }
 
   ownedPartitions(): number[] {
