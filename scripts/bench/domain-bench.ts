@@ -1,8 +1,12 @@
 // Micro-benchmark of the domain (not a timed test). After `npm run build`:
 //   node dist/scripts/bench/domain-bench.js [purchases=1000000] [members=100000]
 // Measures decide + evolve for RecordPurchase on one core, and the serialised size
-// of a member state after a year of weekly purchases.
+// of a member state after a year of weekly purchases. With
+//   node --expose-gc --min-semi-space-size=1024 --max-semi-space-size=1024 dist/scripts/bench/domain-bench.js
+// it also measures the same round robin with the GC kept out of it: bytes allocated and
+// held per purchase, and the CPU time per purchase without garbage collection.
 
+import { PerformanceObserver } from 'node:perf_hooks';
 import {
   DEFAULT_PROGRAMME,
   MemberCommand,
@@ -100,7 +104,59 @@ function benchValidate(): void {
   console.log(`validatePurchaseMessage (Buffer, parse + validate): ${Math.round(n / secs).toLocaleString('en')} messages/s`);
 }
 
-benchDecideEvolve(true);
-benchDecideEvolve(false);
-benchSingleMemberYear();
-benchValidate();
+/**
+ * The round robin of benchDecideEvolve with every command built first, and purchases after
+ * the first round (which auto-enrols) measured after a full GC: heap allocated and held per
+ * purchase, CPU per purchase. Meaningful only when no GC runs meanwhile (a semi-space that
+ * holds it all).
+ */
+async function benchWithoutGc(gc: () => void): Promise<void> {
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  const states = new Map<string, MemberState>();
+  for (let m = 0; m < MEMBERS; m++) states.set(`m-${m}`, initialState(`m-${m}`));
+  const commands: MemberCommand[] = new Array(N);
+  for (let i = 0; i < N; i++) commands[i] = purchase(`m-${i % MEMBERS}`, i, new Date(BASE + Math.floor((i / N) * 30 * 86_400_000)).toISOString());
+  const run = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const c = commands[i];
+      const id = c.data.memberId;
+      const s = states.get(id) as MemberState;
+      const d = decide(c, s, DEFAULT_PROGRAMME);
+      if (!d.ok) throw new Error(d.rejection.code);
+      states.set(id, evolveAll(s, d.events));
+    }
+  };
+  const first = Math.min(MEMBERS, N);
+  run(0, first);
+  gc();
+  await new Promise((r) => setTimeout(r, 10));
+  gcs = 0;
+  const h0 = process.memoryUsage().heapUsed;
+  const c0 = process.cpuUsage();
+  run(first, N);
+  const cpu = process.cpuUsage(c0);
+  const h1 = process.memoryUsage().heapUsed;
+  gc();
+  const h2 = process.memoryUsage().heapUsed;
+  await new Promise((r) => setTimeout(r, 10));
+  obs.disconnect();
+  const n = N - first;
+  const during = gcs - 1; // the gc() after the loop is counted too
+  console.log(
+    `decide+evolveAll RecordPurchase without GC, purchases ${first + 1}-${N}: ${Math.round((h1 - h0) / n)} B allocated and ${Math.round((h2 - h0) / n)} B held per purchase, ` +
+      `${Math.round(((cpu.user + cpu.system) * 1000) / n)} ns CPU per purchase (${during} GCs meanwhile${during > 0 ? ': the figures include GC, give a larger semi-space' : ''})`,
+  );
+}
+
+async function main(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) await benchWithoutGc(gc); // first, on a heap that holds nothing else
+  benchDecideEvolve(true);
+  benchDecideEvolve(false);
+  benchSingleMemberYear();
+  benchValidate();
+}
+
+void main();
