@@ -35,6 +35,7 @@ const ROUTES: Array<[method: string, path: string, role: Role | 'public']> = [
   ['get', '/v1/analytics/tiers', 'analyst'],
   ['get', '/v1/analytics/cohorts', 'analyst'],
   ['get', '/v1/analytics/segments', 'analyst'],
+  ['get', '/v1/analytics/channels', 'analyst'],
   ['get', '/v1/analytics/freshness', 'analyst'],
   ['get', '/v1/projections', 'operator'],
 ];

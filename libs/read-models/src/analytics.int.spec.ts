@@ -4,6 +4,7 @@ import { applyPostgresBatch } from './postgres/postgres.projection';
 import {
   getAnalyticsDaily,
   getAnalyticsSummary,
+  getChannelPerformance,
   getCohorts,
   getRedemptionRate,
   getRepeatPurchaseRate,
@@ -24,7 +25,7 @@ const AS_OF = '2025-04-15T00:00:00.000Z';
 // C enrolled 2025-02-03: purchases 02-05 30000 (-> Silver), 04-01 10000
 // D enrolled 2025-02-10: no purchase
 // E enrolled 2025-03-01: purchase 03-02 500
-// F enrolled 2025-03-15: purchases 04-10 8000, 04-12 2000
+// F enrolled 2025-03-15: purchases 04-10 8000, 04-12 2000 (both online; all others in store)
 function fixedHistory(): History {
   const x = new History(0);
   const d = (s: string) => `${s}T12:00:00.000Z`;
@@ -45,8 +46,8 @@ function fixedHistory(): History {
   x.enrol('F', d('2025-03-15'));
   x.add('A', 'RewardRedeemed', { redemptionId: 'A-x1', rewardId: 'coffee', points: 100, lots: [{ lotId: lotA, points: 100 }] }, d('2025-03-20'));
   x.purchase('C', 'C2', 10_000, d('2025-04-01'));
-  x.purchase('F', 'F1', 8_000, d('2025-04-10'));
-  x.purchase('F', 'F2', 2_000, d('2025-04-12'));
+  x.purchase('F', 'F1', 8_000, d('2025-04-10'), 80, 'online');
+  x.purchase('F', 'F2', 2_000, d('2025-04-12'), 20, 'online');
   return x;
 }
 
@@ -118,6 +119,19 @@ it('repeat-purchase and redemption rates', async () => {
   expect(await getRedemptionRate(h.client, q())).toEqual({
     members: 6, redeemers: 1, memberRate: 0.166667, pointsIssued: 725, pointsRedeemed: 100, pointsRate: 0.137931,
   });
+});
+
+it('channels: purchases, purchasers, revenue net of refunds, average basket, points net of reversals', async () => {
+  // store: A1 10000, B1 2000 (1000 refunded, 10 points reversed), C1 30000, A2 5000, E1 500, A3 5000, C2 10000
+  //   -> 7 purchases by A, B, C, E; 62500 gross, 61500 net, 61500 / 7 = 8785.7 -> 8786; points 625 - 10 = 615
+  // online: F1 8000, F2 2000 -> 2 purchases by F; 10000 net, basket 5000, points 100
+  // shares of the 71500 net: 0.860140 and 0.139860
+  expect(await getChannelPerformance(h.client, q())).toEqual([
+    { channel: 'store', purchases: 7, purchasers: 4, revenue: 62_500, refunded: 1_000, netRevenue: 61_500, avgNetBasket: 8_786, pointsEarned: 615, revenueShare: 0.86014 },
+    { channel: 'online', purchases: 2, purchasers: 1, revenue: 10_000, refunded: 0, netRevenue: 10_000, avgNetBasket: 5_000, pointsEarned: 100, revenueShare: 0.13986 },
+  ]);
+  const { rows } = await h.client.query(`SELECT channel, purchases FROM analytics.channel_performance ORDER BY channel`);
+  expect(rows).toEqual([{ channel: 'online', purchases: '2' }, { channel: 'store', purchases: '7' }]);
 });
 
 it('expiring lots for the scheduler', async () => {

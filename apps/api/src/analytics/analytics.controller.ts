@@ -3,7 +3,7 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { QueryBus } from '@nestjs/cqrs';
 import { apiError } from '../common/error.filter';
 import { DailyQuery, NoQuery } from '../common/request.dto';
-import { CohortView, DailyRowView, FreshnessView, SegmentsView, SummaryView, TierRowView } from '../common/response.dto';
+import { ChannelRowView, CohortView, DailyRowView, FreshnessView, SegmentsView, SummaryView, TierRowView } from '../common/response.dto';
 import { Route } from '../common/route.decorator';
 import { PipelineLag } from '../projections/pipeline-lag';
 import { GetAnalyticsQuery } from './analytics.queries';
@@ -50,6 +50,15 @@ export class AnalyticsController {
   @ApiResponse({ status: 200, type: [CohortView] })
   cohorts(@NoQuery() _q: object) {
     return this.queries.execute(new GetAnalyticsQuery({ kind: 'cohorts' }));
+  }
+
+  @Get('channels')
+  @Route('analyst', 'Per purchase channel: purchases, purchasing members, revenue, average basket, points earned', {
+    description: 'All time, net of refunds; channel null collects purchases whose upstream system named no channel. Highest net revenue first.',
+  })
+  @ApiResponse({ status: 200, type: [ChannelRowView] })
+  channels(@NoQuery() _q: object) {
+    return this.queries.execute(new GetAnalyticsQuery({ kind: 'channels' }));
   }
 
   @Get('segments')

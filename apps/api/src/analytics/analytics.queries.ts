@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@loyalty/config';
-import { getAnalyticsDaily, getAnalyticsSummary, getCohorts, getSegments, getTierDistribution } from '@loyalty/read-models';
+import { getAnalyticsDaily, getAnalyticsSummary, getChannelPerformance, getCohorts, getSegments, getTierDistribution } from '@loyalty/read-models';
 import { CONFIG, PG_POOL } from '../infrastructure/tokens';
 
 export type AnalyticsReport =
@@ -10,7 +10,8 @@ export type AnalyticsReport =
   | { kind: 'daily'; from: string; to: string }
   | { kind: 'tiers' }
   | { kind: 'cohorts' }
-  | { kind: 'segments' };
+  | { kind: 'segments' }
+  | { kind: 'channels' };
 
 export class GetAnalyticsQuery {
   constructor(readonly report: AnalyticsReport) {}
@@ -34,6 +35,8 @@ export class GetAnalyticsHandler implements IQueryHandler<GetAnalyticsQuery, unk
         return getCohorts(this.pool, { schema });
       case 'segments':
         return getSegments(this.pool, { schema });
+      case 'channels':
+        return getChannelPerformance(this.pool, { schema });
     }
   }
 }

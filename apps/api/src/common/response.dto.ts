@@ -153,6 +153,18 @@ export class TierRowView {
   @ApiProperty({ type: 'integer', example: 120 }) members!: number;
 }
 
+export class ChannelRowView {
+  @ApiProperty({ type: String, nullable: true, example: 'online' }) channel!: string | null;
+  @ApiProperty({ type: 'integer', example: 1200 }) purchases!: number;
+  @ApiProperty({ type: 'integer', example: 410 }) purchasers!: number;
+  @ApiProperty({ type: 'integer', description: 'gross, minor units', example: 5400000 }) revenue!: number;
+  @ApiProperty({ type: 'integer', description: 'refunded, minor units', example: 120000 }) refunded!: number;
+  @ApiProperty({ type: 'integer', description: 'revenue - refunded, minor units', example: 5280000 }) netRevenue!: number;
+  @ApiProperty({ type: 'integer', description: 'net revenue per purchase, rounded, minor units', example: 4400 }) avgNetBasket!: number;
+  @ApiProperty({ type: 'integer', description: 'points the purchases earned, net of reversals', example: 52800 }) pointsEarned!: number;
+  @ApiProperty({ description: 'share of all net revenue, 0..1', example: 0.62 }) revenueShare!: number;
+}
+
 class CohortMonthView {
   @ApiProperty({ example: '2025-03' }) month!: string;
   @ApiProperty({ type: 'integer', example: 2 }) monthsSince!: number;

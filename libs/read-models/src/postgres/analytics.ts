@@ -128,6 +128,20 @@ export function kpisSql(s: string): string {
   FROM ${s}member_balances`;
 }
 
+/**
+ * Per purchase channel (null: the upstream system named none): purchases, purchasing
+ * members, gross and net revenue, the average net basket (rounded to a minor unit), and the points those purchases
+ * earned net of reversals. Which channels the members use, and what each is worth.
+ */
+export function channelPerformanceSql(s: string): string {
+  return `SELECT channel, count(*)::bigint AS purchases, count(DISTINCT member_id)::bigint AS purchasers,
+      sum(amount)::bigint AS revenue, sum(refunded)::bigint AS refunded, (sum(amount) - sum(refunded))::bigint AS net_revenue,
+      round((sum(amount) - sum(refunded)) / count(*))::bigint AS avg_net_basket,
+      (sum(points_earned) - sum(points_reversed))::bigint AS points_earned,
+      round((sum(amount) - sum(refunded))::numeric / NULLIF(sum(sum(amount) - sum(refunded)) OVER (), 0), 6) AS revenue_share
+    FROM ${s}purchases GROUP BY channel`;
+}
+
 /** The views: name -> SELECT over schema prefix `s`. Documented in COMMENTs below. */
 export function analyticsViews(s: string): Record<string, { sql: string; comment: string }> {
   const now = 'now()';
@@ -177,6 +191,10 @@ export function analyticsViews(s: string): Record<string, { sql: string; comment
     revenue_concentration: {
       comment: 'Revenue share of the top 20 % of purchasing members (top = ceil(purchasers / 5), by spend).',
       sql: revenueConcentrationSql(s),
+    },
+    channel_performance: {
+      comment: 'Per purchase channel: purchases, purchasing members, revenue (gross, refunded, net), average net basket, points earned net of reversals, share of net revenue (minor units, points).',
+      sql: channelPerformanceSql(s),
     },
     programme_kpis: {
       comment: 'Repeat-purchase rate (purchasers with 2+ purchases / purchasers) and redemption rates (members who redeemed / members; points redeemed / issued).',

@@ -2,6 +2,7 @@
 // client (a Pool is fine: every function is one statement); the API wraps them
 // in @nestjs/cqrs query handlers.
 import {
+  channelPerformanceSql,
   cohortRetentionSql,
   DEFAULT_ACTIVE_DAYS,
   kpisSql,
@@ -266,6 +267,35 @@ export async function getTierDistribution(client: Queryable, q: SchemaOption = {
   const s = schemaPrefix(q.schema);
   const { rows } = await client.query(`SELECT tier, count(*)::bigint AS members FROM ${s}member_balances GROUP BY tier ORDER BY members DESC, tier`);
   return rows.map((r: any) => ({ tier: r.tier, members: int(r.members) }));
+}
+
+export interface ChannelPerformance {
+  readonly channel: string | null;
+  readonly purchases: number;
+  readonly purchasers: number;
+  readonly revenue: number;
+  readonly refunded: number;
+  readonly netRevenue: number;
+  readonly avgNetBasket: number;
+  readonly pointsEarned: number;
+  readonly revenueShare: number;
+}
+
+/** The `analytics.channel_performance` figures, by net revenue (highest first). */
+export async function getChannelPerformance(client: Queryable, q: SchemaOption = {}): Promise<ChannelPerformance[]> {
+  const s = schemaPrefix(q.schema);
+  const { rows } = await client.query(`SELECT * FROM (${channelPerformanceSql(s)}) c ORDER BY net_revenue DESC, channel NULLS LAST`);
+  return rows.map((r: any) => ({
+    channel: r.channel,
+    purchases: int(r.purchases),
+    purchasers: int(r.purchasers),
+    revenue: int(r.revenue),
+    refunded: int(r.refunded),
+    netRevenue: int(r.net_revenue),
+    avgNetBasket: int(r.avg_net_basket),
+    pointsEarned: int(r.points_earned),
+    revenueShare: Number(r.revenue_share ?? 0),
+  }));
 }
 
 export interface Cohort {

@@ -2,7 +2,7 @@
 // decide anything (the decider lives in libs/domain): it writes down facts the
 // way the ledger would publish them, with per-member sequences and Kafka offsets.
 import { randomUUID } from 'node:crypto';
-import { CURRENT_EVENT_VERSION, type EventEnvelope, type MemberEvent } from '@loyalty/domain';
+import { CURRENT_EVENT_VERSION, type Channel, type EventEnvelope, type MemberEvent } from '@loyalty/domain';
 import type { PartitionEvent } from '../projection/events';
 
 type DataOf<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>['data'];
@@ -42,8 +42,8 @@ export class History {
     return lotId;
   }
 
-  purchase(memberId: string, purchaseId: string, amount: number, at: string, points = Math.floor(amount / 100)): string | null {
-    this.add(memberId, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: at, channel: 'store', recordedAt: at }, at);
+  purchase(memberId: string, purchaseId: string, amount: number, at: string, points = Math.floor(amount / 100), channel: Channel = 'store'): string | null {
+    this.add(memberId, 'PurchaseMade', { purchaseId, amount, currency: 'USD', occurredAt: at, channel, recordedAt: at }, at);
     return points > 0 ? this.earn(memberId, points, at, { purchaseId }) : null;
   }
 
