@@ -10,6 +10,7 @@ import { Pool } from 'pg';
 import { nodeFlagsFor } from '@loyalty/config';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '@loyalty/kafka';
 import { createDatabaseIfMissing, dropDatabase, migrate } from '@loyalty/read-models';
+export { eventually } from './eventually';
 import { freePort } from '../../scripts/bench/lib/util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -151,16 +152,4 @@ export async function createStack(opts: { partitions?: number; brokers?: string 
     stop,
     teardown,
   };
-}
-
-/** Polls `probe` until it returns a value that `done` accepts, or fails with the last value seen. */
-export async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

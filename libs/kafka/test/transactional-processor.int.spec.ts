@@ -7,6 +7,7 @@ import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { createLogger } from '@loyalty/config';
 import { stageLags } from '../src/lag';
 import { TransactionalProcessor } from '../src/transactional-processor';
+import { eventually } from '../../../test/support/eventually';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const prefix = `txproc-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -27,16 +28,6 @@ afterAll(async () => {
   if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
 });
-
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await probe();
-  while (!done(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await probe();
-  }
-  return v;
-}
 
 it('given input whose tail is an aborted transaction, when a new owner starts at it, then it commits past the markers (lag 0)', async () => {
   const topic = `${prefix}.input`;
@@ -71,7 +62,7 @@ it('given input whose tail is an aborted transaction, when a new owner starts at
   processors.push(processor);
   await processor.start();
 
-  const lag = await until(
+  const lag = await eventually(
     async () => (await stageLags(admin, [{ stage: 'ledger', topic, groupId }]))[0],
     (s) => s.lag === 0,
     30_000,
