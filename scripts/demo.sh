@@ -69,6 +69,7 @@ echo
 echo "== Analytics"
 curl -fsS "${auth[@]}" "$API/v1/analytics/summary" | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log("  "+Object.entries(s).map(([k,v])=>`${k}=${typeof v==="object"?JSON.stringify(v):v}`).join("  "))'
 curl -fsS "${auth[@]}" "$API/v1/analytics/tiers" | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log("  tiers: "+(s.tiers??s).map(t=>`${t.tier}=${t.members}`).join(" "))'
+curl -fsS "${auth[@]}" "$API/v1/analytics/channels" | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log("  channels (net revenue, share, average basket): "+s.map(c=>`${c.channel??"none"}=${c.netRevenue} (${(c.revenueShare*100).toFixed(1)} %, ${c.avgNetBasket})`).join("  "))'
 echo
 echo "The API is serving at $API  (key: Authorization: Bearer $LOYALTY_BOOTSTRAP_API_KEY)"
 echo "  try: curl -H 'authorization: Bearer $LOYALTY_BOOTSTRAP_API_KEY' $API/v1/members/member-000000/balance"
