@@ -280,13 +280,20 @@ export class TransactionalProcessor {
       // 38-56 ms to 8-13 ms; 5 ms wastes fewer requests while the markers are being written.
       retry: { retries: 14, initialRetryTime: 5, maxRetryTime: 2000 },
     });
-    await producer.connect();
-    // Starting a transaction runs InitProducerId, which bumps the epoch and aborts
-    // whatever a previous owner left open; ending it with nothing sent costs no request.
-    const tx = await producer.transaction();
-    await tx.abort();
-    // Only now, with any previous writer fenced, is the group's committed offset final.
-    const committed = await this.committedOffset(partition);
+    let committed: bigint | undefined;
+    try {
+      await producer.connect();
+      // Starting a transaction runs InitProducerId, which bumps the epoch and aborts
+      // whatever a previous owner left open; ending it with nothing sent costs no request.
+      const tx = await producer.transaction();
+      await tx.abort();
+      // Only now, with any previous writer fenced, is the group's committed offset final.
+      committed = await this.committedOffset(partition);
+    } catch (err) {
+      // Not owned: the next batch tries again with a new producer; this one must not linger.
+      await withTimeout('producer disconnect', 5000, producer.disconnect()).catch(() => undefined);
+      throw err;
+    }
     if (committed !== undefined) this.committedNext.set(partition, committed);
     this.producers.set(partition, producer);
     this.owned.add(partition);
