@@ -89,9 +89,17 @@ export class Projector {
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       const { partition, batchSize, firstOffset, lastOffset } = e.payload;
       if (consumer !== this.consumer || batchSize > 0 || firstOffset === null) return;
-      store
-        .skipMarkers(partition, String(firstOffset), String(lastOffset))
-        .catch((err) => this.o.logger.warn('could not move the offset past transaction markers', { store: store.name, partition, error: (err as Error).message }));
+      store.skipMarkers(partition, String(firstOffset), String(lastOffset)).catch((err) => {
+        // kafkajs has moved past them already: read them again, or the stage shows lag 1 until the next event.
+        const from = String(firstOffset);
+        this.o.logger.warn('could not move the offset past transaction markers; reading them again', { store: store.name, partition, from, error: (err as Error).message });
+        if (consumer !== this.consumer || !this.assigned.includes(partition)) return;
+        try {
+          consumer.seek({ topic, partition, offset: from });
+        } catch {
+          // A consumer kafkajs is restarting refuses seeks; it starts again from the store's offsets anyway.
+        }
+      });
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Synchronous on purpose: the seeks are registered before the first fetch.
