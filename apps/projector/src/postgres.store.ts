@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { applyPostgresBatch, getPostgresOffsets, POSTGRES_PROJECTION } from '@loyalty/read-models';
-import { toProjected, type FetchedEvent, type ProjectionStore } from './projector';
+import { applyPostgresBatch, decodeEvent, getPostgresOffsets, POSTGRES_PROJECTION, type RawEvent } from '@loyalty/read-models';
+import type { ProjectionStore } from './projector';
 
 /** The Postgres read models: rows and the applied offset in one transaction per batch. */
 export function postgresStore(pool: Pool, opts: { topic: string; schema: string; projection?: string }): ProjectionStore {
@@ -18,8 +18,8 @@ export function postgresStore(pool: Pool, opts: { topic: string; schema: string;
         [projection, opts.topic, partition, firstOffset, lastOffset],
       );
     },
-    async applyBatch(partition: number, fetched: FetchedEvent[], { endOffset }: { endOffset: string }) {
-      const events = fetched.map(toProjected);
+    async applyBatch(partition: number, fetched: RawEvent[], { endOffset }: { endOffset: string }) {
+      const events = fetched.map((r) => ({ offset: r.offset, envelope: decodeEvent(r) }));
       const client = await pool.connect();
       try {
         const r = await applyPostgresBatch(client, { projection, topic: opts.topic, partition, events, endOffset }, { schema: opts.schema });

@@ -1,32 +1,15 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { upcast, type EventEnvelope } from '@loyalty/domain';
+import type { RawEvent } from '@loyalty/read-models';
 import { watchLiveness, withTimeout } from '@loyalty/kafka';
-
-/** One record of one partition of `loyalty.events`, as fetched: each store reads the value its own way. */
-export interface FetchedEvent {
-  readonly offset: string;
-  readonly value: Buffer;
-}
-
-/** One event of one partition, upcast to the current shape. */
-export interface ProjectedEvent {
-  offset: string;
-  envelope: EventEnvelope;
-}
-
-/** A fetched record as an upcast envelope (the Postgres store's reading). */
-export function toProjected(m: FetchedEvent): ProjectedEvent {
-  return { offset: m.offset, envelope: upcast(JSON.parse(m.value.toString('utf8'))) };
-}
 
 /** A read-model store: where its offsets are, and how a batch of one partition is applied exactly once. */
 export interface ProjectionStore {
   readonly name: string;
   /** The next offset to apply per partition, as the store itself records it. */
   loadOffsets(): Promise<Map<number, string>>;
-  /** Applies the batch and moves the stored offset atomically; 'reset' when the store lost its data. */
-  applyBatch(partition: number, events: FetchedEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
+  /** Applies the batch (records as fetched: each store reads their bytes its own way) and moves the stored offset atomically; 'reset' when the store lost its data. */
+  applyBatch(partition: number, events: RawEvent[], opts: { fromBeginning: boolean; endOffset: string }): Promise<{ nextOffset: string } | { reset: true }>;
   /**
    * A fetch that held only transaction markers (or aborted records) never reaches
    * applyBatch: move the stored offset past it, but only if nothing lies between.
@@ -121,7 +104,7 @@ export class Projector {
           return;
         }
         const started = Date.now();
-        const events = batch.messages.map(toFetched);
+        const events = batch.messages.map(toRaw);
         const result = await store.applyBatch(batch.partition, events, { fromBeginning: this.fromStart.delete(batch.partition), endOffset: batch.lastOffset() });
         if ('reset' in result) {
           this.o.logger.warn('store lost its data: rebuilding the partition from offset 0', { store: store.name, partition: batch.partition });
@@ -168,7 +151,7 @@ export class Projector {
   }
 }
 
-function toFetched(m: KafkaMessage): FetchedEvent {
+function toRaw(m: KafkaMessage): RawEvent {
   if (m.value === null) throw new TypeError(`loyalty.events record at offset ${m.offset} has no value`);
   return { offset: m.offset, value: m.value };
 }

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import { activeRedisPrefix, applyRedisBatch, getRedisOffsets, redisKeys } from '@loyalty/read-models';
-import type { FetchedEvent, ProjectionStore } from './projector';
+import { activeRedisPrefix, applyRedisBatch, getRedisOffsets, redisKeys, type RawEvent } from '@loyalty/read-models';
+import type { ProjectionStore } from './projector';
 
 /**
  * The Redis read models: balances and leaderboards, offsets moved in the same Lua script.
@@ -33,7 +33,7 @@ export function redisStore(redis: Redis, opts: { basePrefix: string }): Projecti
     async skipMarkers(partition: number, firstOffset: string, lastOffset: string) {
       await redis.eval(SKIP_MARKERS, 1, redisKeys.offsets(prefix), String(partition), firstOffset, lastOffset);
     },
-    async applyBatch(partition: number, records: FetchedEvent[], { fromBeginning, endOffset }: { fromBeginning: boolean; endOffset: string }) {
+    async applyBatch(partition: number, records: RawEvent[], { fromBeginning, endOffset }: { fromBeginning: boolean; endOffset: string }) {
       // The records as fetched: the projection reads only the fields it needs from their bytes.
       const r = await applyRedisBatch(redis, { prefix, partition, records, fromBeginning, endOffset });
       if (r.status === 'reset-needed') return { reset: true as const };

@@ -44,7 +44,8 @@ export interface ReadEventsResult {
   readonly ends: Map<number, bigint>;
 }
 
-export function decodeEvent(m: KafkaMessage): EventEnvelope {
+/** A `loyalty.events` record's value as an upcast envelope (replay, verify and the Postgres projector). */
+export function decodeEvent(m: { readonly value: Buffer | null }): EventEnvelope {
   return upcast(JSON.parse(m.value!.toString('utf8')));
 }
 
