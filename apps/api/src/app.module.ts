@@ -29,7 +29,6 @@ import type { Pool } from 'pg';
 
 @Module({
   imports: [CqrsModule.forRoot(), InfrastructureModule],
-  // Express tries the routes in this order for every request: the hot reads first.
   controllers: [
     GetBalanceController,
     LeaderboardsController,

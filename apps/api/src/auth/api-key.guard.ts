@@ -1,9 +1,9 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
-import type { Request, Response } from 'express';
 import type { AppConfig, Logger } from '@loyalty/config';
 import { apiError } from '../common/error.filter';
+import type { HttpReply, HttpRequest } from '../common/http-server';
 import { CONFIG, LOGGER } from '../infrastructure/tokens';
 import { ApiKeyStore, hashKey, roleAllows, type Role } from './api-key-store';
 import { RateLimiter } from './rate-limiter';
@@ -22,7 +22,7 @@ export interface Principal {
   role: Role;
 }
 
-type AuthedRequest = Request & { principal?: Principal };
+type AuthedRequest = HttpRequest & { principal?: Principal | null };
 
 /** The caller of this request, set by the guard (for routes that are not public). */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
@@ -83,27 +83,27 @@ export class ApiKeyGuard implements CanActivate {
     const need: Role = declared;
     const http = context.switchToHttp();
     const req = http.getRequest<AuthedRequest>();
-    const res = http.getResponse<Response>();
+    const reply = http.getResponse<HttpReply>();
 
     const header = req.headers.authorization ?? '';
     const match = /^Bearer +(\S{1,256})$/i.exec(header);
     if (!match) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
+      reply.header('WWW-Authenticate', 'Bearer');
       throw apiError(401, 'unauthorized', 'missing bearer API key (Authorization: Bearer <key>)');
     }
     const principal = await this.authenticate(match[1]);
     if (!principal) {
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw apiError(401, 'unauthorized', 'unknown or revoked API key');
     }
 
     const rate = await this.limiter.take(principal.id);
     if (this.limiter.enabled) {
-      res.setHeader('X-RateLimit-Limit', String(this.limiter.limit));
-      res.setHeader('X-RateLimit-Remaining', String(rate.remaining));
+      reply.header('X-RateLimit-Limit', String(this.limiter.limit));
+      reply.header('X-RateLimit-Remaining', String(rate.remaining));
     }
     if (!rate.allowed) {
-      res.setHeader('Retry-After', String(rate.retryAfterS));
+      reply.header('Retry-After', String(rate.retryAfterS));
       throw apiError(429, 'rate_limited', `too many requests for this API key; retry after ${rate.retryAfterS} s`, { retryAfterSeconds: rate.retryAfterS });
     }
 

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '../auth/api-key.guard';
 import { apiError } from '../common/error.filter';
+import type { HttpReply } from '../common/http-server';
 
 /** Finds apps/api/dashboard walking up from this file (works from sources and from dist/). */
 function dashboardDir(): string {
@@ -61,17 +61,17 @@ export class DashboardController {
   }
 
   @Get()
-  page(@Res() res: Response): void {
-    this.send(res, 'index.html');
+  page(@Res() reply: HttpReply): void {
+    this.send(reply, 'index.html');
   }
 
   @Get(':file')
-  asset(@Param('file') file: string, @Res() res: Response): void {
+  asset(@Param('file') file: string, @Res() reply: HttpReply): void {
     if (!Object.prototype.hasOwnProperty.call(this.files, file) || file === 'index.html') throw apiError(404, 'not_found', 'no such dashboard file');
-    this.send(res, file);
+    this.send(reply, file);
   }
 
-  private send(res: Response, name: string): void {
+  private send(reply: HttpReply, name: string): void {
     let body = this.cache.get(name);
     if (!body) {
       try {
@@ -81,11 +81,11 @@ export class DashboardController {
       }
       this.cache.set(name, body);
     }
-    res.setHeader('Content-Type', TYPES[path.extname(name)] ?? 'application/octet-stream');
-    res.setHeader('Content-Security-Policy', CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cache-Control', name === 'chart.umd.min.js' ? 'public, max-age=86400' : 'no-cache');
-    res.send(body);
+    reply.header('Content-Type', TYPES[path.extname(name)] ?? 'application/octet-stream');
+    reply.header('Content-Security-Policy', CSP);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cache-Control', name === 'chart.umd.min.js' ? 'public, max-age=86400' : 'no-cache');
+    void reply.send(body);
   }
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
+import type { HttpReply } from '../common/http-server';
 import { NoQuery } from '../common/request.dto';
 import { HealthView } from '../common/response.dto';
 import { Route } from '../common/route.decorator';
@@ -36,7 +36,7 @@ export class HealthController {
   @Route('public', 'Readiness of Kafka, Postgres and Redis')
   @ApiResponse({ status: 200, type: HealthView, description: 'all up' })
   @ApiResponse({ status: 503, type: HealthView, description: 'one or more down' })
-  async health(@NoQuery() _q: object, @Res() res: Response): Promise<void> {
+  async health(@NoQuery() _q: object, @Res() reply: HttpReply): Promise<void> {
     const [kafka, postgres, redis] = await Promise.all([
       timed(async () => {
         if (!this.admin) {
@@ -50,6 +50,6 @@ export class HealthController {
       timed(() => this.redis.ping()),
     ]);
     const up = [kafka, postgres, redis].every((c) => c.status === 'up');
-    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', checks: { kafka, postgres, redis } });
+    void reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'degraded', checks: { kafka, postgres, redis } });
   }
 }

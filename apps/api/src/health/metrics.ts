@@ -1,8 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { NoQuery } from '../common/request.dto';
+import type { HttpReply } from '../common/http-server';
 import { Route } from '../common/route.decorator';
 
 export const registry = new Registry();
@@ -48,16 +49,14 @@ function child(method: string, route: string, status: number): Child {
 }
 
 /** Counts every request by its route PATTERN (never the path: ids and keys stay out of labels). */
-export function metricsMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const started = performance.now();
-  res.once('finish', () => {
-    const pattern = (req.route as { path?: string } | undefined)?.path;
-    const route = pattern ? `${req.baseUrl ?? ''}${pattern}` : res.statusCode === 404 ? 'unmatched' : 'other';
-    const c = child(req.method, route, res.statusCode);
+export function countRequests(fastify: FastifyInstance): void {
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? (reply.statusCode === 404 ? 'unmatched' : 'other');
+    const c = child(req.method, route, reply.statusCode);
     c.inc();
-    c.observe((performance.now() - started) / 1000);
+    c.observe(reply.elapsedTime / 1000);
+    done();
   });
-  next();
 }
 
 @ApiTags('operations')
@@ -67,8 +66,7 @@ export class MetricsController {
   @Route('public', 'Prometheus metrics')
   @ApiProduces('text/plain')
   @ApiResponse({ status: 200, description: 'Prometheus text format', schema: { type: 'string' } })
-  async metrics(@NoQuery() _q: object, @Res() res: Response): Promise<void> {
-    res.setHeader('Content-Type', registry.contentType);
-    res.send(await registry.metrics());
+  async metrics(@NoQuery() _q: object, @Res() reply: HttpReply): Promise<void> {
+    void reply.header('Content-Type', registry.contentType).send(await registry.metrics());
   }
 }
