@@ -385,7 +385,7 @@ async function main(): Promise<void> {
         mark('after latency');
       }
       if (!skip('http')) {
-        result.http = await httpPhase(stack, producer, traffic, o);
+        result.http = await httpPhase(stack, producer, traffic, { ...o, apiPid: api.child.pid! });
         mark('after http');
       }
       await producer.disconnect();
@@ -406,7 +406,7 @@ async function main(): Promise<void> {
   log(`results: ${path.relative(ROOT, file)}`);
 }
 
-async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer, traffic: { keys: string[]; values: Buffer[] }, o: { httpSeconds: number; httpIngestRate: number; seed: number; members: number }) {
+async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer, traffic: { keys: string[]; values: Buffer[] }, o: { httpSeconds: number; httpIngestRate: number; seed: number; members: number; apiPid: number }) {
   const members = traffic.keys;
   const pick = () => members[Math.floor(Math.random() * members.length)];
   const lt = materialise({ seed: o.seed + 2, purchases: Math.min(200_000, o.httpIngestRate * o.httpSeconds * 5), members: o.members });
@@ -426,11 +426,11 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
     // Warm up Nest's route cache and the connections.
     await fetch(`${stack.apiUrl}/v1/leaderboards/points?limit=10`, { headers: auth }).catch(() => undefined);
     log('http: GET balance');
-    runs.push(await http(stack, 'balance', { rate: 2000, seconds: o.httpSeconds, path: () => `/v1/members/${pick()}/balance` }));
+    runs.push(await http(stack, 'balance', { rate: 2000, seconds: o.httpSeconds, path: () => `/v1/members/${pick()}/balance`, apiPid: o.apiPid }));
     log('http: GET leaderboard top 10');
-    runs.push(await http(stack, 'leaderboard', { rate: 2000, seconds: o.httpSeconds, path: () => `/v1/leaderboards/points?limit=10` }));
+    runs.push(await http(stack, 'leaderboard', { rate: 2000, seconds: o.httpSeconds, path: () => `/v1/leaderboards/points?limit=10`, apiPid: o.apiPid }));
     log('http: GET statement');
-    runs.push(await http(stack, 'statement', { rate: 500, seconds: o.httpSeconds, path: () => `/v1/members/${pick()}/statement?limit=20` }));
+    runs.push(await http(stack, 'statement', { rate: 500, seconds: o.httpSeconds, path: () => `/v1/members/${pick()}/statement?limit=20`, apiPid: o.apiPid }));
     // Redemptions: only if the route exists yet.
     const top = (await (await fetch(`${stack.apiUrl}/v1/leaderboards/points?limit=200`, { headers: auth })).json().catch(() => [])) as Array<{ memberId: string }>;
     const probe = await fetch(`${stack.apiUrl}/v1/members/${top[0]?.memberId ?? 'member-000000'}/redemptions`, {
@@ -452,6 +452,7 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
         path: () => `/v1/members/${ids[k % ids.length]}/redemptions`,
         body: () => JSON.stringify({ rewardId: 'coffee' }),
         headers: () => ({ 'idempotency-key': `bench-${run}-${k++}` }),
+        apiPid: o.apiPid,
       });
       r.note = `probe status ${probe.status}; 201 and 422 (points short) both count as answers; non2xx ${r.non2xx}`;
       runs.push(r);
@@ -460,7 +461,7 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
     publishing = false;
     await ingest;
   }
-  for (const r of runs) log(`  ${r.name}: p50 ${r.p50} ms p99 ${r.p99} ms at ${Math.round(r.achievedRps)}/s (non2xx ${r.non2xx}, errors ${r.errors})`);
+  for (const r of runs) log(`  ${r.name}: p50 ${r.p50} ms p99 ${r.p99} ms at ${Math.round(r.achievedRps)}/s (non2xx ${r.non2xx}, errors ${r.errors}, API CPU ${r.apiCpuUsPerRequest} µs/request)`);
   return { ingestRate: o.httpIngestRate, runs };
 }
 

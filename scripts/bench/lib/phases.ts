@@ -258,6 +258,8 @@ export interface HttpResult {
   errors: number;
   timeouts: number;
   available: boolean;
+  /** CPU of the API process per answered request (user + system, from /proc), µs. */
+  apiCpuUsPerRequest?: number;
   note?: string;
 }
 
@@ -269,7 +271,7 @@ export interface HttpResult {
 export async function http(
   stack: BenchStack,
   name: string,
-  o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number },
+  o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number; apiPid?: number },
 ): Promise<HttpResult> {
   const n = Math.ceil(o.rate * o.seconds * 1.1) + 100;
   const requests = Array.from({ length: n }, () => ({ method: o.method ?? 'GET', path: o.path(), ...(o.body ? { body: o.body() } : {}), ...(o.headers ? { headers: o.headers() } : {}) }));
@@ -286,6 +288,7 @@ export async function http(
     }),
   );
   try {
+    const cpu0 = o.apiPid ? cpuSecondsOf(o.apiPid) : NaN;
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [path.join(__dirname, 'http-load.js'), specFile], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
@@ -304,6 +307,7 @@ export async function http(
       errors: r.errors,
       timeouts: r.timeouts,
       available: true,
+      apiCpuUsPerRequest: o.apiPid && r.total > 0 ? Math.round(((cpuSecondsOf(o.apiPid) - cpu0) * 1e6) / r.total) : undefined,
     };
   } finally {
     fs.rmSync(specFile, { force: true });
