@@ -16,6 +16,9 @@ export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     logger: false,
     bodyLimit: LIMITS.messageMaxBytes,
+    // Fastify turns Node's limit on receiving a request off: a client that trickles its
+    // headers and body in (slowloris) is cut off after 30 s. Answers are not bounded by it.
+    requestTimeout: 30_000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
     // A path that does not decode (%ZZ, %C0%AF) is refused before routing, in our error shape.
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
