@@ -41,6 +41,7 @@ const schema = {
   LEDGER_ROLES: str({ default: 'ingest,ledger', pattern: /^(ingest|ledger)(,(ingest|ledger))?$/ }), // run the ingest and the ledger in separate processes to use two cores
   PROJECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
   SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off
+  PIPELINE_NICE: int({ default: 10, min: 0, max: 19 }), // CPU priority (Unix nice) of the ledger and the projector: below the API's on a shared host; 0 = the same
   PROJECTOR_STORES: str({ default: 'postgres,redis', pattern: /^(postgres|redis)(,(postgres|redis))?$/ }),
 } as const;
 
@@ -64,6 +65,8 @@ export interface AppConfig {
   programFile?: string;
   ledger: { partitionsConsumedConcurrently: number; roles: Array<'ingest' | 'ledger'> };
   metrics: { port: number };
+  /** Unix nice of the ledger and the projector (see lowerCpuPriority). */
+  pipelineNice: number;
   projector: { stores: Array<'postgres' | 'redis'>; schedulerIntervalMs: number; partitionsConsumedConcurrently: number };
 }
 
@@ -133,6 +136,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     programFile: e.PROGRAM_FILE,
     ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY, roles: e.LEDGER_ROLES.split(',') as Array<'ingest' | 'ledger'> },
     metrics: { port: e.METRICS_PORT },
+    pipelineNice: e.PIPELINE_NICE,
     projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS, partitionsConsumedConcurrently: e.PROJECTOR_PARTITIONS_CONCURRENTLY },
   };
 }

@@ -7,3 +7,4 @@ export * from './programme-file';
 export * from './metrics-server';
 export * from './node-flags';
 export * from './args';
+export * from './cpu-priority';
