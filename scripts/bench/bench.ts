@@ -28,6 +28,7 @@ const HELP = `npm run bench -- [options]
   --ledger-concurrency N  LEDGER_PARTITIONS_CONCURRENTLY of the ledger app and stages (default: the app's, 3)
   --ledger-processes N  processes of the ledger app (ingest + ledger roles each) in the
                        command-side and end-to-end phases (default 2: one per core)
+  --pipeline-nice N    PIPELINE_NICE of the ledger and projector apps (default 10, the apps' own; 0 = the API's priority)
   --cpu-prof           write V8 CPU profiles of the stage processes to bench-results/profiles/
   --skip-stages --skip-command-side --skip-e2e --skip-latency --skip-http --skip-ceilings --skip-domain`;
 
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     httpIngestRate: intOption(args, 'http-ingest-rate', 2000),
     ceilingEvents: intOption(args, 'ceiling-events', 200_000),
     ledgerProcesses: intOption(args, 'ledger-processes', 2),
+    pipelineNice: intOption(args, 'pipeline-nice', 10),
   };
   const skip = (s: string) => flag(args, `skip-${s}`);
   const ledgerEnv: Record<string, string> = flag(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(intOption(args, 'ledger-concurrency', 3)) } : {};
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
   if (!skip('stages') || !skip('ceilings')) {
     const stack = new BenchStack('s', o.partitions);
     stack.maxMessageBytes = maxMessageBytes;
+    stack.pipelineNice = o.pipelineNice;
     stacks.push(stack);
     try {
       log(`stack ${stack.id}: topics, database, migrations`);
@@ -219,6 +222,7 @@ async function main(): Promise<void> {
   if (!skip('command-side')) {
     const stack = new BenchStack('c', o.partitions);
     stack.maxMessageBytes = maxMessageBytes;
+    stack.pipelineNice = o.pipelineNice;
     stacks.push(stack);
     try {
       await stack.up();
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
   if (!skip('e2e') || !skip('latency') || !skip('http')) {
     const stack = new BenchStack('e', o.partitions);
     stack.maxMessageBytes = maxMessageBytes;
+    stack.pipelineNice = o.pipelineNice;
     stacks.push(stack);
     try {
       log(`stack ${stack.id}: all apps (ledger, projector postgres+redis, api)`);

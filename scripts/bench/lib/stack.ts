@@ -64,6 +64,9 @@ export class BenchStack {
    */
   maxMessageBytes = 0;
 
+  /** PIPELINE_NICE of the apps (the ledger and projector lower their CPU priority to it). */
+  pipelineNice = 10;
+
   async up(extraTopics: string[] = []): Promise<void> {
     this.port = await freePort();
     this.env = {
@@ -82,6 +85,7 @@ export class BenchStack {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       // The bench measures capacity: no per-key rate limit on its own API key.
       RATE_LIMIT_PER_SECOND: '0',
+      PIPELINE_NICE: String(this.pipelineNice),
     };
     this.kafka = new Kafka({ clientId: this.id, brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();

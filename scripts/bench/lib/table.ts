@@ -42,7 +42,7 @@ export function renderTable(r: any): string {
   for (const h of r.http?.runs ?? []) {
     const target = h.name === 'balance' || h.name === 'leaderboard' ? 'p99 < 5 ms at 2,000/s' : h.name === 'redemption' ? 'p99 < 50 ms at 200/s' : '';
     if (!h.available) row(`HTTP ${h.name}`, 'not yet available', '', '', target);
-    else row(`HTTP ${h.name} at ${fmt(h.rate)}/s (ingest ${fmt(r.http.ingestRate)}/s), ms p50 / p99`, `${fmt(h.p50)} / ${fmt(h.p99)}`, `${fmt(h.achievedRps)}/s achieved, non-2xx ${h.non2xx}, errors ${h.errors}${h.apiCpuUsPerRequest === undefined ? '' : `, API ${fmt(h.apiCpuUsPerRequest)} µs CPU/request`}`, '', target);
+    else row(`HTTP ${h.name} at ${fmt(h.rate)}/s (ingest ${fmt(r.http.ingestRate)}/s${r.options?.pipelineNice === undefined ? '' : `, pipeline at nice ${r.options.pipelineNice}`}), ms p50 / p99`, `${fmt(h.p50)} / ${fmt(h.p99)}`, `${fmt(h.achievedRps)}/s achieved, non-2xx ${h.non2xx}, errors ${h.errors}${h.apiCpuUsPerRequest === undefined ? '' : `, API ${fmt(h.apiCpuUsPerRequest)} µs CPU/request`}`, '', target);
   }
   const mem = st.ledger?.restore?.memory ?? st.ledger?.memory;
   if (mem) row('Ledger RSS / members held, per 1,000,000 (after restore, after GC); marginal = (RSS − empty process) / members', `${fmt(mem.rssPerMillionMembers / 2 ** 20)} MiB; marginal ${fmt(mem.marginalRssPerMillionMembers / 2 ** 20)} MiB`, `${fmt(mem.members)} members, RSS ${fmt(mem.rssAfterGc / 2 ** 20)} MiB, empty ${fmt(mem.emptyProcessRss / 2 ** 20)} MiB, heap+external ${fmt(mem.marginalHeapPerMember)} B/member`, '', '< 1 GiB');
