@@ -46,7 +46,9 @@ export class CommandGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async startConsumer(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `${this.config.topics.prefix}api-results-${randomUUID()}`, maxWaitTimeInMs: 20 });
+    // The broker answers a fetch as soon as an outcome is committed; the wait only bounds
+    // how often an idle consumer asks again (every 20 ms cost the API a fetch per 20 ms).
+    const consumer = this.kafka.consumer({ groupId: `${this.config.topics.prefix}api-results-${randomUUID()}`, maxWaitTimeInMs: 250 });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
