@@ -1,109 +1,140 @@
-// An immutable list of records with ids that appends in O(1) (amortised) by sharing its
-// storage with the list it was appended to. A list is a view of the first `length` items
-// of a storage array; those items are never written again. The storage counts the items
-// appended to it so far (slot 0): when that count is this list's length, nothing was
-// appended beyond this list yet, and `append` writes the new item in place (the list it
-// came from still sees its own items, and only those); otherwise, or when the storage is
-// full, it copies. A member state therefore gains a lot and a purchase without a copy of
-// its lists, which would cost O(lots) per purchase and most of the garbage a purchase
-// leaves behind.
+// Immutable lists of records that append in O(1) (amortised) by sharing their storage
+// with the list they were appended to. A list is a view of the first `length` records
+// of a storage array; those records are never written again through another list. The
+// storage counts the records appended to it so far (slot 0): when that count is this
+// list's length, nothing was appended beyond this list yet, and `append` writes the new
+// record in place (the list it came from still sees its own records, and only those);
+// otherwise, or when the storage is full, it copies. A member state therefore gains a lot
+// and a purchase without a copy of its lists, which would cost O(lots) per purchase and
+// most of the garbage a purchase leaves behind.
 //
-// The storage also keeps a hash of each item's id next to the item (slots 1 + 2i and
-// 2 + 2i), so `indexOfId` compares small integers and reads an item's id only when the
-// hash matches: the ids of a member's purchases lie elsewhere in memory, one cache miss
-// each when compared directly.
+// Records are stored flat, field by field (a lot is 3 slots, a purchase 10), not as
+// objects: a member's purchases and lots are then 2 objects instead of 2 + one per record,
+// which the garbage collector copies and marks far less often (a member state outlives
+// the young generation: every object it holds is promoted), and reading a field of every
+// open purchase (the qualifying window) reads one array instead of a record per purchase,
+// each elsewhere in memory. `get(i)` builds the record (cold paths, tests); the decider's
+// hot paths read fields (`field`) and the columns (`column`).
 //
-// Equality: jest's toEqual compares two lists by their items (the list is iterable and
-// its storage is private), and JSON.stringify writes the items as an array.
+// A purchase's storage also keeps a hash of its id, so `indexOfId` compares small
+// integers and reads an id only when the hash matches.
+//
+// Equality: jest's toEqual compares two lists by their records (the list is iterable and
+// its storage is private), and JSON.stringify writes the records as an array.
+
+import type { Lot, OpenPurchase } from './state';
 
 type Storage = unknown[];
 
-export class AppendList<T extends { readonly id: string }> implements Iterable<T> {
-  /** [count, hash0, item0, hash1, item1, …]: items [0, length) are this list's and never change. */
+/** How a kind of record lies in the storage: `width` slots, field k at offset[k]. */
+interface Layout<T> {
+  readonly width: number;
+  readonly offset: { readonly [K in keyof T]: number };
+  write(s: Storage, at: number, x: T): void;
+  read(s: Storage, at: number): T;
+}
+
+abstract class RecordList<T> implements Iterable<T> {
+  /** [count, record 0 (width slots), record 1, …]: records [0, length) are this list's. */
   readonly #s: Storage;
   readonly length: number;
 
-  private constructor(s: Storage, length: number) {
+  protected constructor(s: Storage, length: number) {
     this.#s = s;
     this.length = length;
   }
 
-  static readonly #empty: AppendList<never> = new AppendList<never>([0], 0);
+  protected abstract layout(): Layout<T>;
+  /** A list of this kind over s. */
+  protected abstract make(s: Storage, length: number): this;
 
-  /** The empty list (shared: `append` never writes its storage, which has no room). */
-  static empty<T extends { readonly id: string }>(): AppendList<T> {
-    return AppendList.#empty;
+  protected storage(): Storage {
+    return this.#s;
   }
 
-  /** A list of the items of xs. */
-  static of<T extends { readonly id: string }>(xs: readonly T[]): AppendList<T> {
-    const n = xs.length;
-    if (n === 0) return AppendList.#empty;
-    const s = storage(n, n);
-    for (let i = 0; i < n; i++) {
-      s[1 + 2 * i] = idHash(xs[i].id);
-      s[2 + 2 * i] = xs[i];
-    }
-    return new AppendList(s, n);
-  }
-
-  /** The item at i, undefined outside [0, length). */
+  /** The record at i (a new object), undefined outside [0, length). */
   get(i: number): T | undefined {
-    return i >= 0 && i < this.length ? (this.#s[2 + 2 * i] as T) : undefined;
+    if (!(i >= 0 && i < this.length)) return undefined;
+    const l = this.layout();
+    return l.read(this.#s, 1 + i * l.width);
   }
 
-  /** The index of the last item whose id is `id`, -1 if none. */
-  indexOfId(id: string): number {
-    const s = this.#s;
-    const h = idHash(id);
-    for (let i = this.length - 1; i >= 0; i--) if (s[1 + 2 * i] === h && (s[2 + 2 * i] as T).id === id) return i;
-    return -1;
+  /** Field k of the record at i (0 <= i < length). */
+  field<K extends keyof T>(i: number, k: K): T[K] {
+    const l = this.layout();
+    return this.#s[1 + i * l.width + l.offset[k]] as T[K];
   }
 
-  /** This list with x at its end; this list is unchanged. */
-  append(x: T): AppendList<T> {
-    const s = this.#s;
-    const n = this.length;
-    if (s[0] === n && 3 + 2 * n <= s.length) {
-      s[1 + 2 * n] = idHash(x.id);
-      s[2 + 2 * n] = x;
-      s[0] = n + 1;
-      return new AppendList(s, n + 1);
-    }
-    // Something was appended to the storage beyond this list, or it is full: a copy, with
-    // room for half as many again and a few (a list that grows keeps growing).
-    const out = this.#copy(n + 1 + (n >> 1) + 8);
-    out[1 + 2 * n] = idHash(x.id);
-    out[2 + 2 * n] = x;
-    out[0] = n + 1;
-    return new AppendList(out, n + 1);
-  }
-
-  /** This list with x in place of the item at i (0 <= i < length): a copy; this list is unchanged. */
-  with(i: number, x: T): AppendList<T> {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`index ${i} is outside a list of ${this.length}`);
-    // Room for one more: a purchase's record is replaced by its PointsEarned when events
-    // are applied one by one, and the next purchase is appended.
-    const out = this.#copy(this.length + 1);
-    out[1 + 2 * i] = idHash(x.id);
-    out[2 + 2 * i] = x;
-    return new AppendList(out, this.length);
-  }
-
-  /** A new storage of this list's items, with room for `capacity` items. */
-  #copy(capacity: number): Storage {
-    const s = this.#s;
-    const n = this.length;
-    const out = storage(n, capacity);
-    for (let j = 1; j <= 2 * n; j++) out[j] = s[j];
+  /** Field k of every record, in order (a new array). */
+  column<K extends keyof T>(k: K): T[K][] {
+    const l = this.layout();
+    const out = new Array<T[K]>(this.length);
+    for (let i = 0, j = 1 + l.offset[k]; i < this.length; i++, j += l.width) out[i] = this.#s[j] as T[K];
     return out;
   }
 
-  /** A new array of the items (the caller owns it). */
-  toArray(): T[] {
+  /** This list with x at its end; this list is unchanged. */
+  append(x: T): this {
+    const l = this.layout();
+    const s = this.slotFor();
+    l.write(s, 1 + this.length * l.width, x);
+    return this.make(s, this.length + 1);
+  }
+
+  /**
+   * The storage into which the record at index `length` may be written (by the caller,
+   * at once): this list's own when nothing was appended beyond it and it has room, else a
+   * copy with room for half as many again and a few (a list that grows keeps growing).
+   * Either way its count is then length + 1.
+   */
+  protected slotFor(): Storage {
     const s = this.#s;
+    const n = this.length;
+    const w = this.layout().width;
+    if (s[0] === n && 1 + w * (n + 1) <= s.length) {
+      s[0] = n + 1;
+      return s;
+    }
+    const out = this.copy(n + 1 + (n >> 1) + 4);
+    out[0] = n + 1;
+    return out;
+  }
+
+  /** This list with x in place of the record at i (0 <= i < length): a copy; this list is unchanged. */
+  with(i: number, x: T): this {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`index ${i} is outside a list of ${this.length}`);
+    const l = this.layout();
+    const out = this.copy(this.length + 1);
+    l.write(out, 1 + i * l.width, x);
+    return this.make(out, this.length);
+  }
+
+  /**
+   * A list with field k of the record at i (0 <= i < length) set to v: this list, written
+   * in place, when `inPlace` (the caller vouches that no list but its own sees record i),
+   * else a copy (this list unchanged).
+   */
+  protected withField<K extends keyof T>(i: number, k: K, v: T[K], inPlace: boolean): this {
+    const l = this.layout();
+    const s = inPlace ? this.#s : this.copy(this.length + 1);
+    s[1 + i * l.width + l.offset[k]] = v;
+    return inPlace ? this : this.make(s, this.length);
+  }
+
+  /** A new storage of this list's records, with room for `capacity` records. */
+  protected copy(capacity: number): Storage {
+    const s = this.#s;
+    const n = 1 + this.length * this.layout().width;
+    const out: Storage = new Array(1 + capacity * this.layout().width);
+    out[0] = this.length;
+    for (let j = 1; j < n; j++) out[j] = s[j];
+    return out;
+  }
+
+  /** A new array of the records (the caller owns it). */
+  toArray(): T[] {
     const out = new Array<T>(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = s[2 + 2 * i] as T;
+    for (let i = 0; i < this.length; i++) out[i] = this.get(i) as T;
     return out;
   }
 
@@ -112,46 +143,214 @@ export class AppendList<T extends { readonly id: string }> implements Iterable<T
   }
 
   some(f: (x: T) => boolean): boolean {
-    for (let i = 0; i < this.length; i++) if (f(this.#s[2 + 2 * i] as T)) return true;
+    for (let i = 0; i < this.length; i++) if (f(this.get(i) as T)) return true;
     return false;
   }
 
-  /** The items that pass f; this list itself when all do. */
-  filter(f: (x: T) => boolean): AppendList<T> {
-    const s = this.#s;
-    let kept = 0;
-    for (let i = 0; i < this.length; i++) if (f(s[2 + 2 * i] as T)) kept++;
-    if (kept === this.length) return this;
-    if (kept === 0) return AppendList.#empty;
-    const out = storage(kept, kept);
-    let k = 0;
+  /** The records that pass f; this list itself when all do. */
+  filter(f: (x: T) => boolean): this {
+    const keep: T[] = [];
     for (let i = 0; i < this.length; i++) {
-      const x = s[2 + 2 * i] as T;
-      if (!f(x)) continue;
-      out[1 + 2 * k] = s[1 + 2 * i];
-      out[2 + 2 * k] = x;
-      k++;
+      const x = this.get(i) as T;
+      if (f(x)) keep.push(x);
     }
-    return new AppendList(out, kept);
+    return keep.length === this.length ? this : this.make(fill(this.layout(), keep), keep.length);
   }
 
   map<U>(f: (x: T) => U): U[] {
     const out = new Array<U>(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = f(this.#s[2 + 2 * i] as T);
+    for (let i = 0; i < this.length; i++) out[i] = f(this.get(i) as T);
     return out;
   }
 
   *[Symbol.iterator](): Iterator<T> {
-    for (let i = 0; i < this.length; i++) yield this.#s[2 + 2 * i] as T;
+    for (let i = 0; i < this.length; i++) yield this.get(i) as T;
   }
 }
 
-/** A storage holding `count` items (slots to be filled by the caller), with room for `capacity`. */
-function storage(count: number, capacity: number): Storage {
-  const s: Storage = new Array(1 + 2 * capacity);
-  s[0] = count;
+/** A storage holding exactly the records xs. */
+function fill<T>(l: Layout<T>, xs: readonly T[]): Storage {
+  const s: Storage = new Array(1 + xs.length * l.width);
+  s[0] = xs.length;
+  for (let i = 0; i < xs.length; i++) l.write(s, 1 + i * l.width, xs[i]);
   return s;
 }
+
+// ---- Lots -----------------------------------------------------------------------
+
+const LOT: Layout<Lot> = {
+  width: 3,
+  offset: { id: 0, remaining: 1, expiresAt: 2 },
+  write(s, at, x) {
+    s[at] = x.id; // a string first: the storage holds any value from its first record on
+    s[at + 1] = x.remaining;
+    s[at + 2] = x.expiresAt;
+  },
+  read(s, at) {
+    return { id: s[at] as string, remaining: s[at + 1] as number, expiresAt: s[at + 2] as number };
+  },
+};
+
+/** A member's lots, oldest first. */
+export class LotList extends RecordList<Lot> {
+  static readonly #empty = new LotList([0], 0);
+
+  /** The empty list (shared: appends never write its storage, which has no room). */
+  static empty(): LotList {
+    return LotList.#empty;
+  }
+
+  static of(xs: readonly Lot[]): LotList {
+    return xs.length === 0 ? LotList.#empty : new LotList(fill(LOT, xs), xs.length);
+  }
+
+  protected layout(): Layout<Lot> {
+    return LOT;
+  }
+
+  protected make(s: Storage, length: number): this {
+    return new LotList(s, length) as this;
+  }
+
+  /** append({ id, remaining, expiresAt }) without the record. */
+  appendLot(id: string, remaining: number, expiresAt: number): LotList {
+    const s = this.slotFor();
+    const at = 1 + this.length * 3;
+    s[at] = id;
+    s[at + 1] = remaining;
+    s[at + 2] = expiresAt;
+    return new LotList(s, this.length + 1);
+  }
+
+  /** These lots less the points taken from each (by lot id); lots that reach zero are dropped. */
+  take(taken: readonly { readonly lotId: string; readonly points: number }[]): LotList {
+    if (taken.length === 0) return this;
+    const s = this.storage();
+    const out: Lot[] = [];
+    for (let i = 0, at = 1; i < this.length; i++, at += 3) {
+      const id = s[at] as string;
+      let rem = s[at + 1] as number;
+      for (let j = 0; j < taken.length; j++) if (taken[j].lotId === id) rem -= taken[j].points;
+      if (rem > 0) out.push({ id, remaining: rem, expiresAt: s[at + 2] as number });
+    }
+    return LotList.of(out);
+  }
+}
+
+// ---- Purchases ------------------------------------------------------------------
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+// Slot 0 of a purchase is the hash of its id (see indexOfId), then its fields.
+const PURCHASE: Layout<OpenPurchase> = {
+  width: 10,
+  offset: { id: 1, at: 2, amount: 3, refunded: 4, earned: 5, reversed: 6, programVersion: 7, sequence: 8, refundIds: 9 },
+  write(s, at, x) {
+    s[at] = idHash(x.id);
+    s[at + 1] = x.id;
+    s[at + 2] = x.at;
+    s[at + 3] = x.amount;
+    s[at + 4] = x.refunded;
+    s[at + 5] = x.earned;
+    s[at + 6] = x.reversed;
+    s[at + 7] = x.programVersion;
+    s[at + 8] = x.sequence;
+    s[at + 9] = x.refundIds;
+  },
+  read(s, at) {
+    return {
+      id: s[at + 1] as string,
+      at: s[at + 2] as number,
+      amount: s[at + 3] as number,
+      refunded: s[at + 4] as number,
+      earned: s[at + 5] as number,
+      reversed: s[at + 6] as number,
+      programVersion: s[at + 7] as string,
+      sequence: s[at + 8] as number,
+      refundIds: s[at + 9] as readonly string[],
+    };
+  },
+};
+
+/** A member's open purchases, in the order of their PurchaseMade events. */
+export class PurchaseList extends RecordList<OpenPurchase> {
+  static readonly #empty = new PurchaseList([0], 0);
+
+  static empty(): PurchaseList {
+    return PurchaseList.#empty;
+  }
+
+  static of(xs: readonly OpenPurchase[]): PurchaseList {
+    return xs.length === 0 ? PurchaseList.#empty : new PurchaseList(fill(PURCHASE, xs), xs.length);
+  }
+
+  protected layout(): Layout<OpenPurchase> {
+    return PURCHASE;
+  }
+
+  protected make(s: Storage, length: number): this {
+    return new PurchaseList(s, length) as this;
+  }
+
+  /** A new purchase (nothing earned, refunded or reversed yet) at the end, without the record. */
+  appendNew(id: string, at: number, amount: number, sequence: number): PurchaseList {
+    const s = this.slotFor();
+    const b = 1 + this.length * 10;
+    s[b] = idHash(id);
+    s[b + 1] = id;
+    s[b + 2] = at;
+    s[b + 3] = amount;
+    s[b + 4] = 0;
+    s[b + 5] = 0;
+    s[b + 6] = 0;
+    s[b + 7] = '';
+    s[b + 8] = sequence;
+    s[b + 9] = EMPTY;
+    return new PurchaseList(s, this.length + 1);
+  }
+
+  /** The index of the last purchase whose id is `id`, -1 if none. */
+  indexOfId(id: string): number {
+    const s = this.storage();
+    const h = idHash(id);
+    for (let i = this.length - 1, at = 1 + i * 10; i >= 0; i--, at -= 10) if (s[at] === h && s[at + 1] === id) return i;
+    return -1;
+  }
+
+  /**
+   * Sum of earned − reversed over the purchases whose `at` lies in (from, to]: their
+   * qualifying points.
+   */
+  qualifying(from: number, to: number): number {
+    const s = this.storage();
+    let q = 0;
+    for (let i = 0, at = 1; i < this.length; i++, at += 10) {
+      const t = s[at + 2] as number;
+      if (t > from && t <= to) q += (s[at + 5] as number) - (s[at + 6] as number);
+    }
+    return q;
+  }
+
+  /** See withField: the purchase at i earned `points` more, under programme `version`. */
+  withEarned(i: number, points: number, version: string, inPlace: boolean): PurchaseList {
+    const out = this.withField(i, 'earned', this.field(i, 'earned') + points, inPlace);
+    return out.withField(i, 'programVersion', version, true);
+  }
+
+  /** See withField: the purchase at i refunded by `amount` (refund `refundId`). */
+  withRefund(i: number, amount: number, refundId: string, inPlace: boolean): PurchaseList {
+    const ids = this.field(i, 'refundIds');
+    const out = this.withField(i, 'refunded', this.field(i, 'refunded') + amount, inPlace);
+    return out.withField(i, 'refundIds', [...ids, refundId], true);
+  }
+
+  /** See withField: `points` more of the purchase at i reversed. */
+  withReversed(i: number, points: number, inPlace: boolean): PurchaseList {
+    return this.withField(i, 'reversed', this.field(i, 'reversed') + points, inPlace);
+  }
+}
+
+// ---- Id hashes --------------------------------------------------------------------
 
 let lastId = '';
 let lastHash = idHashOf('');

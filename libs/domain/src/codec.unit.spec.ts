@@ -3,7 +3,8 @@
 // JSON fallback; strings written by earlier ledgers: state-formats.unit.spec.ts).
 import fc from 'fast-check';
 import {
-  AppendList,
+  LotList,
+  PurchaseList,
   IdempotencyRecord,
   Lot,
   MemberState,
@@ -185,9 +186,9 @@ const state: fc.Arbitrary<MemberState> = fc
     reversed: amount,
     adjusted: signed,
     debt: amount,
-    lots: fc.array(lot, { maxLength: 40 }).map((xs) => AppendList.of(xs)),
+    lots: fc.array(lot, { maxLength: 40 }).map((xs) => LotList.of(xs)),
     qualifying: fc.array(fc.tuple(epoch, signed), { maxLength: 60 }).map((pairs) => pairs.flat()),
-    purchases: fc.array(purchase, { maxLength: 15 }).map((xs) => AppendList.of(xs)),
+    purchases: fc.array(purchase, { maxLength: 15 }).map((xs) => PurchaseList.of(xs)),
     idempotency: fc.array(idem, { maxLength: 4 }),
     birthdayMonth: fc.nat({ max: 12 }),
     lastBirthdayYear: fc.oneof(fc.constant(0), fc.integer({ min: 1900, max: 2100 })),
@@ -223,7 +224,7 @@ describe('member state serialisation', () => {
   });
 
   it('writes format 4 for ordinary states and refuses garbage', () => {
-    const s: MemberState = { ...initialState('m-1'), lots: AppendList.of([{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }]) };
+    const s: MemberState = { ...initialState('m-1'), lots: LotList.of([{ id: 'L3', remaining: 10, expiresAt: 1_767_000_000 }]) };
     expect(serializeState(s).startsWith('4')).toBe(true);
     expect(() => deserializeState('4###')).toThrow();
     expect(() => deserializeState('2###')).toThrow();

@@ -4,7 +4,7 @@
 // `compact` (which only forgets what no decision can use any more) never changes
 // a decision.
 
-import { AppendList } from './append-list';
+import { LotList } from './append-list';
 import {
   AdjustPoints,
   CreditReferral,
@@ -19,7 +19,7 @@ import {
 import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, PurchaseMade, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
-import { IdempotencyRecord, Lot, MemberState, OpenPurchase, assertNever, available, findPurchase } from './state';
+import { IdempotencyRecord, MemberState, assertNever, available, findPurchase } from './state';
 import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
 
 export type RejectionCode =
@@ -196,12 +196,7 @@ function enrol(c: EnrolMember, s: MemberState, p: Programme, nowMs: number): Dec
  */
 export function qualifyingPoints(s: MemberState, p: Programme, endS: number): number {
   const from = endS - p.qualifyingWindowDays * DAY_S;
-  let q = 0;
-  const ps = s.purchases;
-  for (let i = 0; i < ps.length; i++) {
-    const x = ps.get(i) as OpenPurchase;
-    if (x.at > from && x.at <= endS) q += x.earned - x.reversed;
-  }
+  let q = s.purchases.qualifying(from, endS);
   const qs = s.qualifying;
   for (let i = 0; i < qs.length; i += 2) {
     const at = qs[i];
@@ -240,9 +235,8 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   // Only purchases inside the window count (what `compact` keeps), so a decision never
   // depends on whether the state was compacted.
   const i = findPurchase(s.purchases, d.purchaseId);
-  if (i >= 0) {
-    const op = s.purchases.get(i) as OpenPurchase;
-    if (op.at >= Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S) return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: op.sequence });
+  if (i >= 0 && s.purchases.field(i, 'at') >= Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S) {
+    return duplicate({ kind: 'purchase', purchaseId: d.purchaseId, sequence: s.purchases.field(i, 'sequence') });
   }
   if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
   if (occMs - nowMs > p.futureToleranceHours * 3_600_000) {
@@ -341,9 +335,9 @@ function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number):
   const d = c.data;
   if (!Number.isSafeInteger(d.amount) || d.amount <= 0) return reject('invalid-command', 'amount must be a positive integer');
   const oldestS = Math.floor(nowMs / 1000) - p.dedupWindowDays * DAY_S;
-  for (let j = 0; j < s.purchases.length; j++) {
-    const op = s.purchases.get(j) as OpenPurchase;
-    if (op.at >= oldestS && op.refundIds.includes(d.refundId)) return duplicate({ kind: 'refund', refundId: d.refundId, purchaseId: op.id });
+  const ps = s.purchases;
+  for (let j = 0; j < ps.length; j++) {
+    if (ps.field(j, 'at') >= oldestS && ps.field(j, 'refundIds').includes(d.refundId)) return duplicate({ kind: 'refund', refundId: d.refundId, purchaseId: ps.field(j, 'id') });
   }
   if (d.currency !== p.currency) return reject('wrong-currency', `currency must be ${p.currency}, got ${d.currency}`);
   const i = findPurchase(s.purchases, d.purchaseId);
@@ -373,14 +367,13 @@ function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number):
 }
 
 /** Takes up to `points` from the oldest lots first. */
-export function spendOldest(lots: AppendList<Lot>, points: number): LotTaken[] {
+export function spendOldest(lots: LotList, points: number): LotTaken[] {
   const taken: LotTaken[] = [];
   let left = points;
   for (let i = 0; i < lots.length; i++) {
-    const l = lots.get(i) as Lot;
     if (left <= 0) break;
-    const t = Math.min(l.remaining, left);
-    taken.push({ lotId: l.id, points: t });
+    const t = Math.min(lots.field(i, 'remaining'), left);
+    taken.push({ lotId: lots.field(i, 'id'), points: t });
     left -= t;
   }
   return taken;
@@ -396,9 +389,9 @@ function findIdempotency(s: MemberState, key: string, oldestS: number): Idempote
 
 function dueLots(s: MemberState, asOfS: number, asOf: string): PointsExpired[] {
   const due: PointsExpired[] = [];
-  for (let i = 0; i < s.lots.length; i++) {
-    const l = s.lots.get(i) as Lot;
-    if (l.expiresAt <= asOfS) due.push({ type: 'PointsExpired', data: { points: l.remaining, lotId: l.id, asOf } });
+  const lots = s.lots;
+  for (let i = 0; i < lots.length; i++) {
+    if (lots.field(i, 'expiresAt') <= asOfS) due.push({ type: 'PointsExpired', data: { points: lots.field(i, 'remaining'), lotId: lots.field(i, 'id'), asOf } });
   }
   return due;
 }

@@ -184,6 +184,7 @@ function run(commands: readonly MemberCommand[], programme: Programme, checks = 
     const before = state;
     const snapshot = checks ? JSON.stringify(before) : '';
     const batch = evolveAll(before, envs);
+    const batchJson = checks ? JSON.stringify(batch) : '';
     for (const env of envs) {
       expect(env.sequence).toBe(state.sequence + 1); // no gaps
       state = evolve(state, env);
@@ -197,7 +198,14 @@ function run(commands: readonly MemberCommand[], programme: Programme, checks = 
     }
     // the batch path gives the same state, and neither path touches the state it was given
     expect(batch).toEqual(state);
-    if (checks) expect(JSON.stringify(before)).toBe(snapshot);
+    if (checks) {
+      expect(JSON.stringify(before)).toBe(snapshot);
+      // a re-run from the state before (the ledger's, when a transaction aborts) gives the
+      // same state again, and leaves the states of the first run as they were
+      expect(evolveAll(before, envs)).toEqual(batch);
+      expect(JSON.stringify(batch)).toBe(batchJson);
+      expect(JSON.stringify(before)).toBe(snapshot);
+    }
     events.push(...d.events);
     perCommand.push(d.events);
   }

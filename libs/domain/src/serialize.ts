@@ -15,7 +15,7 @@
 // are epoch seconds, delta-encoded within each list; lot ids `L<n>` are stored as
 // the delta of n; programme versions of open purchases are interned.
 
-import { AppendList } from './append-list';
+import { LotList, PurchaseList } from './append-list';
 import { lotIdFor } from './ids';
 import { IdempotencyRecord, Lot, MemberState, OpenPurchase, initialState } from './state';
 
@@ -212,9 +212,9 @@ function deserializeJson(json: string): MemberState {
     referredBy: a[13] === 0 ? null : (a[13] as string),
     lastReviewAt: a[14] as number,
     purchaseCount: a[15] as number,
-    lots: AppendList.of(lots),
+    lots: LotList.of(lots),
     qualifying,
-    purchases: AppendList.of(purchases),
+    purchases: PurchaseList.of(purchases),
     idempotency,
     referees: a[21] as string[],
     tierSince: (a[22] as number | undefined) ?? 0,
@@ -486,9 +486,9 @@ class Reader {
       lastReviewAt,
       purchaseCount,
       tierSince,
-      lots: AppendList.of(lots),
+      lots: LotList.of(lots),
       qualifying,
-      purchases: AppendList.of(purchases),
+      purchases: PurchaseList.of(purchases),
       idempotency,
       referees,
     };
@@ -528,17 +528,16 @@ function serializeCompact(s: MemberState): string {
   w.u(s.purchaseCount);
   w.u(s.tierSince);
 
-  const lots = s.lots.toArray();
+  const lots = s.lots;
   w.u(lots.length);
-  const lotSeq = new Array<number>(lots.length);
-  for (let j = 0; j < lots.length; j++) {
-    const m = LOT_ID.exec(lots[j].id);
+  const lotSeq = lots.column('id').map((id) => {
+    const m = LOT_ID.exec(id);
     if (m === null) throw new Unencodable();
-    lotSeq[j] = +m[1];
-  }
+    return +m[1];
+  });
   w.deltas(lotSeq);
-  w.col(lots.map((l) => l.remaining));
-  w.deltas(lots.map((l) => l.expiresAt));
+  w.col(lots.column('remaining'));
+  w.deltas(lots.column('expiresAt'));
 
   const q = s.qualifying;
   const nq = q.length >> 1;
@@ -552,11 +551,10 @@ function serializeCompact(s: MemberState): string {
   w.deltas(qAt);
   w.scol(qPts);
 
-  const ps = s.purchases.toArray();
+  const ps = s.purchases;
   w.u(ps.length);
   let prev = '';
-  for (const p of ps) {
-    const id = p.id;
+  for (const id of ps.column('id')) {
     const max = Math.min(prev.length, id.length);
     let shared = 0;
     while (shared < max && prev.charCodeAt(shared) === id.charCodeAt(shared)) shared++;
@@ -566,23 +564,24 @@ function serializeCompact(s: MemberState): string {
     w.str(id.slice(shared));
     prev = id;
   }
-  w.deltas(ps.map((p) => p.at));
-  w.col(ps.map((p) => p.amount));
-  w.col(ps.map((p) => p.refunded));
-  w.col(ps.map((p) => p.earned));
-  w.col(ps.map((p) => p.reversed));
+  w.deltas(ps.column('at'));
+  w.col(ps.column('amount'));
+  w.col(ps.column('refunded'));
+  w.col(ps.column('earned'));
+  w.col(ps.column('reversed'));
   const versions: string[] = [];
-  const version = ps.map((p) => {
-    let v = versions.indexOf(p.programVersion);
-    if (v < 0) v = versions.push(p.programVersion) - 1;
+  const version = ps.column('programVersion').map((pv) => {
+    let v = versions.indexOf(pv);
+    if (v < 0) v = versions.push(pv) - 1;
     return v;
   });
   w.u(versions.length);
   for (const v of versions) w.str(v);
   w.col(version);
-  w.deltas(ps.map((p) => p.sequence));
-  w.col(ps.map((p) => p.refundIds.length));
-  for (const p of ps) for (const r of p.refundIds) w.str(r);
+  w.deltas(ps.column('sequence'));
+  const refundIds = ps.column('refundIds');
+  w.col(refundIds.map((r) => r.length));
+  for (const rs of refundIds) for (const r of rs) w.str(r);
 
   w.u(s.idempotency.length);
   for (const r of s.idempotency) {

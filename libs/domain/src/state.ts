@@ -1,8 +1,8 @@
 // Member state and `evolve`. The state is what `decide` needs and nothing more;
 // it is rebuilt from the events alone (evolve never consults the programme).
 // Instants are epoch seconds. A state handed to evolve is never modified: arrays are
-// copied on write (readonly records), and lots and purchases are AppendLists, which gain
-// an item without a copy of the list (see append-list.ts).
+// copied on write (readonly records), and lots and purchases are a LotList and a
+// PurchaseList, which gain a record without a copy of the list (see append-list.ts).
 //
 // Qualifying points are not a list of their own while their purchase is open: an open
 // purchase's qualifying points are its `earned − reversed`, at its `at`. Only when
@@ -10,7 +10,7 @@
 // to `qualifying`, a flat list of (at, points) pairs. So a purchase adds one record and
 // one lot to the state, and no qualifying entry.
 
-import { AppendList } from './append-list';
+import { LotList, PurchaseList } from './append-list';
 import { EventEnvelope, LotTaken, MemberEvent } from './events';
 import { toSeconds } from './time';
 
@@ -75,11 +75,11 @@ export interface MemberState {
   /** Points owed (a negative balance); later earnings repay it first. Lots are empty while > 0. */
   readonly debt: number;
   /** Oldest first. */
-  readonly lots: AppendList<Lot>;
+  readonly lots: LotList;
   /** Qualifying points of purchases no longer in `purchases` (see QualifyingPairs). */
   readonly qualifying: QualifyingPairs;
   /** In the order of their PurchaseMade events. */
-  readonly purchases: AppendList<OpenPurchase>;
+  readonly purchases: PurchaseList;
   readonly idempotency: readonly IdempotencyRecord[];
   /** Birthday month 1..12, 0 when unknown. */
   readonly birthdayMonth: number;
@@ -110,9 +110,9 @@ export function initialState(memberId: string): MemberState {
     reversed: 0,
     adjusted: 0,
     debt: 0,
-    lots: AppendList.empty(),
+    lots: LotList.empty(),
     qualifying: EMPTY,
-    purchases: AppendList.empty(),
+    purchases: PurchaseList.empty(),
     idempotency: EMPTY,
     birthdayMonth: 0,
     lastBirthdayYear: 0,
@@ -135,7 +135,7 @@ export function available(s: MemberState): number {
 export function lotsBalance(s: MemberState): number {
   let sum = 0;
   const lots = s.lots;
-  for (let i = 0; i < lots.length; i++) sum += (lots.get(i) as Lot).remaining;
+  for (let i = 0; i < lots.length; i++) sum += lots.field(i, 'remaining');
   return sum - s.debt;
 }
 
@@ -143,7 +143,6 @@ export function lotsBalance(s: MemberState): number {
 export function evolve(state: MemberState, e: MemberEvent | EventEnvelope): MemberState {
   const t = draftOf(state);
   apply(t, e as MemberEvent);
-  release();
   return t;
 }
 
@@ -156,16 +155,17 @@ export function evolveAll(state: MemberState, events: readonly (MemberEvent | Ev
   if (events.length === 0) return state;
   const t = draftOf(state);
   for (let i = 0; i < events.length; i++) apply(t, events[i] as MemberEvent);
-  release();
   return t;
 }
 
 // The working copy is the new state itself: a plain record with initialState's shape,
 // written in place while one evolve/evolveAll call applies its events (synchronously, so
 // the bookkeeping below can live in the module). Appends to lots and purchases share the
-// input state's storage (AppendList); other lists are copied on their first change (the
-// input state's lists are shared until then and never written), and records created
-// by this call are updated in place; records of the input state are replaced, never mutated.
+// input state's storage (append-list.ts); other lists are copied on their first change
+// (the input state's lists are shared until then and never written). A purchase this
+// call appended is updated in place (no list but the draft's sees it); a purchase of the
+// input state is changed in a copy of the list, and then every purchase of that copy is
+// the draft's own.
 type Draft = { -readonly [K in keyof MemberState]: MemberState[K] } & {
   qualifying: number[];
   idempotency: IdempotencyRecord[];
@@ -174,14 +174,14 @@ type Draft = { -readonly [K in keyof MemberState]: MemberState[K] } & {
 /** Which arrays are the current draft's own copies (writable). */
 let idempotencyOwn = false;
 let refereesOwn = false;
-/** Purchase records created by the current draft (writable in place); rarely more than one. */
-let fresh0: OpenPurchase | null = null;
-const freshMore: OpenPurchase[] = [];
+/** Purchases at this index and beyond were appended by the current draft (writable in place). */
+let freshFrom = 0;
+/** Whether the draft's purchases are a copy it made (every purchase writable in place). */
+let purchasesOwn = false;
 
 function draftOf(s: MemberState): Draft {
-  idempotencyOwn = refereesOwn = false;
-  fresh0 = null;
-  if (freshMore.length > 0) freshMore.length = 0;
+  idempotencyOwn = refereesOwn = purchasesOwn = false;
+  freshFrom = s.purchases.length;
   return {
     memberId: s.memberId,
     enrolled: s.enrolled,
@@ -207,76 +207,19 @@ function draftOf(s: MemberState): Draft {
   };
 }
 
-/** Ends a draft: its bookkeeping holds no record of the state it returned. */
-function release(): void {
-  fresh0 = null;
-  if (freshMore.length > 0) freshMore.length = 0;
-}
 
 function availableOf(t: Draft): number {
   return t.earned - t.redeemed - t.expired - t.reversed + t.adjusted;
 }
 
-function isFresh(p: OpenPurchase): boolean {
-  return p === fresh0 || (freshMore.length > 0 && freshMore.includes(p));
+/** Whether the draft may write the purchase at i in place; a change of one it may not copies the list. */
+function writable(i: number): boolean {
+  return purchasesOwn || i >= freshFrom;
 }
 
-function markFresh(p: OpenPurchase): void {
-  if (fresh0 === null) fresh0 = p;
-  else freshMore.push(p);
-}
-
-/**
- * A writable purchase record at index i: the record itself if this draft created it, else
- * a copy put in its place (in a copy of the list: rare, refunds and reversals).
- */
-function purchaseAt(t: Draft, i: number): Mutable<OpenPurchase> {
-  const p = t.purchases.get(i) as OpenPurchase;
-  if (isFresh(p)) return p as Mutable<OpenPurchase>;
-  const copy: OpenPurchase = {
-    id: p.id,
-    at: p.at,
-    amount: p.amount,
-    refunded: p.refunded,
-    earned: p.earned,
-    reversed: p.reversed,
-    programVersion: p.programVersion,
-    sequence: p.sequence,
-    refundIds: p.refundIds,
-  };
-  t.purchases = t.purchases.with(i, copy);
-  markFresh(copy);
-  return copy as Mutable<OpenPurchase>;
-}
-
-function addLot(t: Draft, id: string, remaining: number, expiresAt: number): void {
-  t.lots = t.lots.append({ id, remaining, expiresAt });
-}
-
-/** Removes taken points from lots; lots that reach zero are dropped. */
-function takeLots(t: Draft, taken: readonly LotTaken[]): void {
-  if (taken.length === 0) return;
-  const lots = t.lots;
-  const out: Lot[] = [];
-  for (let i = 0; i < lots.length; i++) {
-    const l = lots.get(i) as Lot;
-    let rem = l.remaining;
-    for (let j = 0; j < taken.length; j++) if (taken[j].lotId === l.id) rem -= taken[j].points;
-    if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
-  }
-  t.lots = AppendList.of(out);
-}
-
-/** Takes points from one lot (an expiry): the same as takeLots([{lotId, points}]) without the list. */
-function takeLot(t: Draft, lotId: string, points: number): void {
-  const lots = t.lots;
-  const out: Lot[] = [];
-  for (let i = 0; i < lots.length; i++) {
-    const l = lots.get(i) as Lot;
-    const rem = l.id === lotId ? l.remaining - points : l.remaining;
-    if (rem > 0) out.push(rem === l.remaining ? l : { id: l.id, remaining: rem, expiresAt: l.expiresAt });
-  }
-  t.lots = AppendList.of(out);
+/** Notes that t.purchases changed from `before`: a copy, when the purchase was not writable in place. */
+function changed(t: Draft, before: PurchaseList): void {
+  if (t.purchases !== before) purchasesOwn = true;
 }
 
 function remember(t: Draft, r: IdempotencyRecord): void {
@@ -300,19 +243,7 @@ function apply(t: Draft, event: MemberEvent): void {
     }
     case 'PurchaseMade': {
       const d = event.data;
-      const p: OpenPurchase = {
-        id: d.purchaseId,
-        at: toSeconds(d.occurredAt),
-        amount: d.amount,
-        refunded: 0,
-        earned: 0,
-        reversed: 0,
-        programVersion: '',
-        sequence,
-        refundIds: EMPTY,
-      };
-      t.purchases = t.purchases.append(p);
-      markFresh(p);
+      t.purchases = t.purchases.appendNew(d.purchaseId, toSeconds(d.occurredAt), d.amount, sequence);
       t.purchaseCount++;
       return;
     }
@@ -325,9 +256,9 @@ function apply(t: Draft, event: MemberEvent): void {
         // The purchase's qualifying points are its earned − reversed: nothing else to record.
         const i = findPurchase(t.purchases, d.purchaseId);
         if (i >= 0) {
-          const p = purchaseAt(t, i);
-          p.earned += d.points;
-          p.programVersion = d.programVersion;
+          const before = t.purchases;
+          t.purchases = before.withEarned(i, d.points, d.programVersion, writable(i));
+          changed(t, before);
         }
       } else if (cause === 'birthday' && d.birthdayYear !== undefined) {
         t.lastBirthdayYear = Math.max(t.lastBirthdayYear, d.birthdayYear);
@@ -340,7 +271,7 @@ function apply(t: Draft, event: MemberEvent): void {
       }
       t.earned += d.points;
       t.debt -= repaid;
-      if (open > 0) addLot(t, d.lotId, open, toSeconds(d.expiresAt));
+      if (open > 0) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
       return;
     }
     case 'TierChanged': {
@@ -354,7 +285,7 @@ function apply(t: Draft, event: MemberEvent): void {
     case 'RewardRedeemed': {
       const d = event.data;
       t.redeemed += d.points;
-      takeLots(t, d.lots);
+      t.lots = t.lots.take(d.lots);
       if (d.idempotencyKey !== undefined) {
         remember(t, {
           key: d.idempotencyKey,
@@ -389,25 +320,29 @@ function apply(t: Draft, event: MemberEvent): void {
       const d = event.data;
       const i = findPurchase(t.purchases, d.purchaseId);
       if (i < 0) return;
-      const p = purchaseAt(t, i);
-      p.refunded += d.amount;
-      p.refundIds = append(p.refundIds, d.refundId);
+      const before = t.purchases;
+      t.purchases = before.withRefund(i, d.amount, d.refundId, writable(i));
+      changed(t, before);
       return;
     }
     case 'PointsReversed': {
       const d = event.data;
       const taken = sumTaken(d.lots);
       const i = findPurchase(t.purchases, d.purchaseId);
-      if (i >= 0) purchaseAt(t, i).reversed += d.points;
+      if (i >= 0) {
+        const before = t.purchases;
+        t.purchases = before.withReversed(i, d.points, writable(i));
+        changed(t, before);
+      }
       t.reversed += d.points;
       t.debt += d.points - taken;
-      takeLots(t, d.lots);
+      t.lots = t.lots.take(d.lots);
       return;
     }
     case 'PointsExpired': {
       const d = event.data;
       t.expired += d.points;
-      takeLot(t, d.lotId, d.points);
+      t.lots = t.lots.take([{ lotId: d.lotId, points: d.points }]);
       return;
     }
     case 'PointsAdjusted': {
@@ -417,12 +352,12 @@ function apply(t: Draft, event: MemberEvent): void {
         const open = d.points - repaid;
         t.adjusted += d.points;
         t.debt -= repaid;
-        if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) addLot(t, d.lotId, open, toSeconds(d.expiresAt));
+        if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
       } else {
         const lots = d.lots ?? EMPTY;
         t.adjusted += d.points;
         t.debt += -d.points - sumTaken(lots);
-        takeLots(t, lots);
+        t.lots = t.lots.take(lots);
       }
       if (d.idempotencyKey !== undefined) {
         remember(t, {
@@ -446,13 +381,11 @@ function apply(t: Draft, event: MemberEvent): void {
   }
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 export function assertNever(x: never): never {
   throw new Error(`unhandled variant: ${JSON.stringify(x)}`);
 }
 
-export function findPurchase(purchases: AppendList<OpenPurchase>, purchaseId: string): number {
+export function findPurchase(purchases: PurchaseList, purchaseId: string): number {
   return purchases.indexOfId(purchaseId);
 }
 
