@@ -243,37 +243,15 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
     return reject('purchase-in-future', `purchase ${d.purchaseId} occurs more than ${p.futureToleranceHours} hours after it was recorded`);
   }
   const nowS = Math.floor(nowMs / 1000);
-  // The common case (an enrolled member, no promotion, no bonus due, no referral pending)
-  // without the general collector: the same events, built at their final size.
+  // The common case (no promotion, no bonus due, no referral pending) without the
+  // general collector, for a member enrolled or enrolled by this purchase.
   if (
-    s.enrolled &&
+    (s.enrolled || p.autoEnroll) &&
     p.promotions.length === 0 &&
     s.referredBy === null &&
     !(s.birthdayMonth > 0 && p.birthdayBonus > 0 && writtenMonth(d.occurredAt) === s.birthdayMonth && writtenYear(d.occurredAt) > s.lastBirthdayYear)
   ) {
-    const tierIdx = tierIndexOf(p, s.tier);
-    const earned = mulDiv(mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits), p.tiers[tierIdx].multiplierBp, BP);
-    const made: MemberEvent = { type: 'PurchaseMade', data: purchaseMadeData(d, c.metadata.now) };
-    const reached = tierIndexFor(p, qualifyingPoints(s, p, Math.floor(occMs / 1000)) + earned);
-    let events: MemberEvent[];
-    if (earned > 0) {
-      const repaid = Math.min(s.debt, earned);
-      const purchaseId = d.purchaseId;
-      const lotId = lotIdFor(s.sequence + 2);
-      const expiresAt = expiryIso(nowS, p.expiryMonths);
-      const programVersion = p.version;
-      const data: PointsEarned['data'] =
-        repaid > 0
-          ? { points: earned, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion, repaid }
-          : { points: earned, cause: 'purchase', purchaseId, lotId, expiresAt, programVersion };
-      events = [made, { type: 'PointsEarned', data }];
-    } else {
-      events = [made];
-    }
-    if (reached > tierIdx) {
-      events.push({ type: 'TierChanged', data: { from: s.tier, to: p.tiers[reached].name, reason: 'upgrade', effectiveAt: d.occurredAt } });
-    }
-    return { ok: true, events };
+    return directPurchase(c, s, p, occMs, nowS);
   }
   const out = new Out(s, p, nowS);
   let tier = s.tier;
@@ -329,6 +307,56 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
     out.events.push({ type: 'TierChanged', data: { from: tier, to: p.tiers[reached].name, reason: 'upgrade', effectiveAt: d.occurredAt } });
   }
   return { ok: true, events: out.events };
+}
+
+/**
+ * The events of the general path (below) for a purchase with no promotion, no birthday
+ * bonus due and no referral pending, built without its collector and at their final size
+ * when the member is enrolled (a property checks the two paths agree, to the byte).
+ */
+function directPurchase(c: RecordPurchase, s: MemberState, p: Programme, occMs: number, nowS: number): Decision {
+  const d = c.data;
+  const enrols = !s.enrolled;
+  const tier = enrols ? p.tiers[0].name : s.tier;
+  const tierIdx = enrols ? 0 : tierIndexOf(p, tier);
+  const earned = mulDiv(mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits), p.tiers[tierIdx].multiplierBp, BP);
+  const reached = tierIndexFor(p, qualifyingPoints(s, p, Math.floor(occMs / 1000)) + earned);
+  let sequence = s.sequence;
+  let debt = s.debt;
+  let events: MemberEvent[];
+  if (enrols) {
+    events = [{ type: 'MemberEnrolled', data: { source: 'purchase', tier } }];
+    sequence++;
+    if (p.welcomeBonus > 0) {
+      const repaid = Math.min(debt, p.welcomeBonus);
+      debt -= repaid;
+      events.push(pointsEarned(p.welcomeBonus, 'welcome', undefined, ++sequence, nowS, p, repaid));
+    }
+    events.push({ type: 'PurchaseMade', data: purchaseMadeData(d, c.metadata.now) });
+    sequence++;
+    if (earned > 0) events.push(pointsEarned(earned, 'purchase', d.purchaseId, ++sequence, nowS, p, Math.min(debt, earned)));
+  } else {
+    const made: MemberEvent = { type: 'PurchaseMade', data: purchaseMadeData(d, c.metadata.now) };
+    events = earned > 0 ? [made, pointsEarned(earned, 'purchase', d.purchaseId, sequence + 2, nowS, p, Math.min(debt, earned))] : [made];
+  }
+  if (reached > tierIdx) {
+    events.push({ type: 'TierChanged', data: { from: tier, to: p.tiers[reached].name, reason: 'upgrade', effectiveAt: d.occurredAt } });
+  }
+  return { ok: true, events };
+}
+
+/** A PointsEarned of a purchase (with its purchaseId) or a welcome bonus, as Out.earn writes it. */
+function pointsEarned(points: number, cause: 'purchase' | 'welcome', purchaseId: string | undefined, sequence: number, nowS: number, p: Programme, repaid: number): MemberEvent {
+  const lotId = lotIdFor(sequence);
+  const expiresAt = expiryIso(nowS, p.expiryMonths);
+  const programVersion = p.version;
+  let data: PointsEarned['data'];
+  if (purchaseId !== undefined) {
+    data = repaid > 0 ? { points, cause, purchaseId, lotId, expiresAt, programVersion, repaid } : { points, cause, purchaseId, lotId, expiresAt, programVersion };
+  } else {
+    data = repaid > 0 ? { points, cause, lotId, expiresAt, programVersion, repaid } : { points, cause, lotId, expiresAt, programVersion };
+  }
+  return { type: 'PointsEarned', data };
 }
 
 function refund(c: RefundPurchase, s: MemberState, p: Programme, nowMs: number): Decision {

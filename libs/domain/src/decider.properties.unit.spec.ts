@@ -267,13 +267,15 @@ describe('decider properties', () => {
     );
   });
 
-  it('the direct purchase path gives the events of the general one, to the byte', () => {
+  it('the direct purchase path gives the events of the general one, to the byte (first purchases, which enrol, included)', () => {
     // a promotion that never applies sends every purchase down the general path
-    const general = loadProgramme({ ...defaultJson, promotions: [{ id: 'never', from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z', bonusPoints: 1 }] });
+    const never = [{ id: 'never', from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z', bonusPoints: 1 }];
     fc.assert(
-      fc.property(scenario, ({ steps, enrolFirst }) => {
+      fc.property(scenario, fc.constantFrom(50, 0), fc.boolean(), ({ steps, enrolFirst }, welcomeBonus, autoEnroll) => {
+        const json = { ...defaultJson, welcomeBonus, autoEnroll };
+        const general = loadProgramme({ ...json, promotions: never });
         const commands = toCommands(prefix(enrolFirst, steps), new Map());
-        const direct = run(commands, DEFAULT_PROGRAMME, false);
+        const direct = run(commands, loadProgramme(json), false);
         const viaGeneral = run(commands, general, false);
         expect(JSON.stringify(viaGeneral.events)).toBe(JSON.stringify(direct.events));
         expect(viaGeneral.state).toEqual(direct.state);
