@@ -44,9 +44,20 @@ abstract class RecordList<T> implements Iterable<T> {
     this.length = length;
   }
 
-  protected abstract layout(): Layout<T>;
+  /** How this kind of list lays its records out (the class's static `layout`). */
+  protected layout(): Layout<T> {
+    return (this.constructor as unknown as { readonly layout: Layout<T> }).layout;
+  }
+
   /** A list of this kind over s. */
-  protected abstract make(s: Storage, length: number): this;
+  protected make(s: Storage, length: number): this {
+    return new (this.constructor as new (s: Storage, length: number) => this)(s, length);
+  }
+
+  /** A list of this kind of the records xs (this list itself when both are empty). */
+  protected over(xs: readonly T[]): this {
+    return xs.length === 0 && this.length === 0 ? this : this.make(fill(this.layout(), xs), xs.length);
+  }
 
   protected storage(): Storage {
     return this.#s;
@@ -154,7 +165,7 @@ abstract class RecordList<T> implements Iterable<T> {
       const x = this.get(i) as T;
       if (f(x)) keep.push(x);
     }
-    return keep.length === this.length ? this : this.make(fill(this.layout(), keep), keep.length);
+    return keep.length === this.length ? this : this.over(keep);
   }
 
   map<U>(f: (x: T) => U): U[] {
@@ -193,23 +204,13 @@ const LOT: Layout<Lot> = {
 
 /** A member's lots, oldest first. */
 export class LotList extends RecordList<Lot> {
+  static readonly layout = LOT;
+  /** The empty list (shared: appends never write its storage, which has no room). */
   static readonly #empty = new LotList([0], 0);
 
-  /** The empty list (shared: appends never write its storage, which has no room). */
-  static empty(): LotList {
-    return LotList.#empty;
-  }
-
-  static of(xs: readonly Lot[]): LotList {
-    return xs.length === 0 ? LotList.#empty : new LotList(fill(LOT, xs), xs.length);
-  }
-
-  protected layout(): Layout<Lot> {
-    return LOT;
-  }
-
-  protected make(s: Storage, length: number): this {
-    return new LotList(s, length) as this;
+  /** A list of the lots xs; the shared empty list when there are none. */
+  static of(xs: readonly Lot[] = []): LotList {
+    return LotList.#empty.over(xs);
   }
 
   /** append({ id, remaining, expiresAt }) without the record. */
@@ -274,22 +275,12 @@ const PURCHASE: Layout<OpenPurchase> = {
 
 /** A member's open purchases, in the order of their PurchaseMade events. */
 export class PurchaseList extends RecordList<OpenPurchase> {
+  static readonly layout = PURCHASE;
   static readonly #empty = new PurchaseList([0], 0);
 
-  static empty(): PurchaseList {
-    return PurchaseList.#empty;
-  }
-
-  static of(xs: readonly OpenPurchase[]): PurchaseList {
-    return xs.length === 0 ? PurchaseList.#empty : new PurchaseList(fill(PURCHASE, xs), xs.length);
-  }
-
-  protected layout(): Layout<OpenPurchase> {
-    return PURCHASE;
-  }
-
-  protected make(s: Storage, length: number): this {
-    return new PurchaseList(s, length) as this;
+  /** A list of the purchases xs (none by default). */
+  static of(xs: readonly OpenPurchase[] = []): PurchaseList {
+    return PurchaseList.#empty.over(xs);
   }
 
   /** A new purchase (nothing earned, refunded or reversed yet) at the end, without the record. */

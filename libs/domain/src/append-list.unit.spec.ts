@@ -19,7 +19,7 @@ const purchase = (id: string, n: number): OpenPurchase => ({
 
 describe('PurchaseList', () => {
   it('given a list, when two lists are appended to it, then each has its own record and the list is unchanged', () => {
-    const base = PurchaseList.empty().append(purchase('a', 1)).appendNew('b', 1_740_000_002, 1_002, 2);
+    const base = PurchaseList.of().append(purchase('a', 1)).appendNew('b', 1_740_000_002, 1_002, 2);
     const x = base.append(purchase('x', 3));
     const y = base.appendNew('y', 1_740_000_004, 1_004, 4);
     expect(base.toArray()).toEqual([purchase('a', 1), purchase('b', 2)]);
@@ -66,7 +66,7 @@ describe('PurchaseList', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 3 }), { maxLength: 4 }), fc.array(op, { maxLength: 60 }), (start, ops) => {
         const first = start.map((k, n) => purchase(`p${k}`, -n - 1));
-        const lists: PurchaseList[] = [PurchaseList.empty(), PurchaseList.of(first)];
+        const lists: PurchaseList[] = [PurchaseList.of(), PurchaseList.of(first)];
         const model: OpenPurchase[][] = [[], first];
         ops.forEach((o, n) => {
           const k = o.k % lists.length;
@@ -123,7 +123,7 @@ describe('LotList', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const lists: LotList[] = [LotList.empty()];
+        const lists: LotList[] = [LotList.of()];
         const model: L[][] = [[]];
         ops.forEach((o, n) => {
           const k = o.k % lists.length;
