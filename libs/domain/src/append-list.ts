@@ -324,8 +324,12 @@ export class PurchaseList extends RecordList<OpenPurchase> {
 
   /** See withField: the purchase at i earned `points` more, under programme `version`. */
   withEarned(i: number, points: number, version: string, inPlace: boolean): PurchaseList {
-    const out = this.withField(i, 'earned', this.field(i, 'earned') + points, inPlace);
-    return out.withField(i, 'programVersion', version, true);
+    // withField twice, by hand: every purchase takes this path (its PointsEarned)
+    const s = inPlace ? this.storage() : this.copy(this.length + 1);
+    const b = 1 + i * 10;
+    s[b + 5] = (s[b + 5] as number) + points;
+    s[b + 7] = version;
+    return inPlace ? this : new PurchaseList(s, this.length);
   }
 
   /** See withField: the purchase at i refunded by `amount` (refund `refundId`). */
