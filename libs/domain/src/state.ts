@@ -207,7 +207,6 @@ function draftOf(s: MemberState): Draft {
   };
 }
 
-
 function availableOf(t: Draft): number {
   return t.earned - t.redeemed - t.expired - t.reversed + t.adjusted;
 }
