@@ -55,13 +55,17 @@ export function log(msg: string): void {
 export const fmt = (n: number | undefined | null, digits = 0): string =>
   n === undefined || n === null || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Kafka broker processes on this machine (every `kafka.Kafka` JVM; the bench's broker among them). */
+/** Kafka broker processes on this machine (every `kafka.Kafka` JVM, or those BENCH_BROKER_MATCH names). */
 export function brokerPids(): number[] {
+  // On a machine with several brokers (others' tests), BENCH_BROKER_MATCH picks the one the
+  // bench uses by a part of its command line (e.g. its data directory).
+  const only = process.env.BENCH_BROKER_MATCH;
   const out: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) out.push(Number(d));
+      const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmdline.includes('kafka.Kafka') && (!only || cmdline.includes(only))) out.push(Number(d));
     } catch {
       /* gone */
     }
