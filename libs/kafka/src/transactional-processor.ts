@@ -26,6 +26,8 @@ export interface TransactionalProcessorOptions {
   /** Called when partitions are lost (revoked or failed): drop what is held for them. */
   onPartitionsReleased?: (partitions: number[]) => void;
   processBatch: (partition: number, messages: KafkaMessage[]) => Promise<BatchOutput>;
+  /** A fetch of transaction markers only that reached the head is committed past this much later, unless a batch did. Default 200 ms. */
+  markerCommitDelayMs?: number;
   /** A consumer silent (no fetch, batch or heartbeat) this long is replaced. Default 60 s. */
   stallMs?: number;
   /** Observability hook: one call per committed batch. */
@@ -100,14 +102,9 @@ export class TransactionalProcessor {
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       // A fetch of markers or aborted records only never reaches eachBatch, and kafkajs moves
       // its position past it anyway: commit past it too, or a caught-up stage would show lag 1.
-      const { partition, batchSize, firstOffset, lastOffset } = e.payload;
+      const { partition, batchSize, firstOffset, lastOffset, offsetLag } = e.payload;
       if (consumer !== this.consumer || batchSize > 0 || firstOffset === null) return;
-      void this.exclusive(partition, () => this.commitPastFiltered(partition, BigInt(firstOffset), String(lastOffset))).catch((err) => {
-        // Read again from what was committed: the next fetch retries (or processes the gap).
-        const from = this.committedNext.get(partition) ?? BigInt(firstOffset);
-        this.o.logger.warn('could not commit past transaction markers; reading them again', { partition, from: String(from), error: (err as Error).message });
-        this.seekBack(consumer, partition, String(from));
-      });
+      this.commitPastFilteredSoon(consumer, partition, BigInt(firstOffset), String(lastOffset), offsetLag === '0');
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('consumer crashed; it restarts and resumes from committed offsets', {
@@ -212,6 +209,30 @@ export class TransactionalProcessor {
       await heartbeat();
     }
     this.o.onBatchCommitted?.({ partition, messages: messages.length, outputs, ms: Date.now() - started, lastOffset: batch.lastOffset(), lag: Number(batch.offsetLag()) });
+  }
+
+  /**
+   * Commits past a marker-only fetch later, unless a batch committed past it meanwhile.
+   * Under load such fetches are frequent (the input's writers interleave their
+   * transactions, so a fetch often stops at a marker while other transactions are still
+   * open behind it), and a transaction of offsets alone costs what any transaction costs:
+   * three requests, markers and offsets written. The next batch's commit covers the
+   * markers anyway. So: soon when the fetch reached the partition's head (nothing may
+   * follow, and the stage must show lag 0), and only as a fallback when more is behind it.
+   */
+  private commitPastFilteredSoon(consumer: Consumer, partition: number, firstOffset: bigint, lastOffset: string, atHead: boolean): void {
+    const timer = setTimeout(() => {
+      if (consumer !== this.consumer) return;
+      const next = this.committedNext.get(partition);
+      if (next !== undefined && next > BigInt(lastOffset)) return; // covered by a later batch
+      void this.exclusive(partition, () => this.commitPastFiltered(partition, firstOffset, lastOffset)).catch((err) => {
+        // Read again from what was committed: the next fetch retries (or processes the gap).
+        const from = this.committedNext.get(partition) ?? firstOffset;
+        this.o.logger.warn('could not commit past transaction markers; reading them again', { partition, from: String(from), error: (err as Error).message });
+        this.seekBack(consumer, partition, String(from));
+      });
+    }, atHead ? (this.o.markerCommitDelayMs ?? 200) : 5000);
+    timer.unref();
   }
 
   /**
