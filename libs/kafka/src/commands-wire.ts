@@ -11,8 +11,35 @@ export interface CommandOrigin {
   raw?: string;
 }
 
-/** Header of an ingest command holding the upstream message's bytes, for the dead-letter topic. */
+/** Header of an ingest command holding the upstream message's bytes, for the dead-letter topic
+ *  (the format before UPSTREAM_ORIGIN_HEADER; still read). */
 export const ORIGINAL_MESSAGE_HEADER = 'original-message';
+
+/**
+ * Header of an ingest command whose value is the upstream message itself, as received and
+ * validated by the ingest: `<topic>/<partition>/<offset>` of that message. The ledger reads
+ * the command from those bytes (the same validation; the command id is the purchase's or
+ * refund's, see upstreamCommandId) and dead-letters the same bytes if it rejects it, so
+ * nothing is encoded twice and the command is no larger than the purchase.
+ */
+export const UPSTREAM_ORIGIN_HEADER = 'upstream-origin';
+
+const DIGITS = /^\d+$/;
+
+export function upstreamOriginHeader(topic: string, partition: number, offset: string): string {
+  return `${topic}/${partition}/${offset}`;
+}
+
+/** The origin named by an UPSTREAM_ORIGIN_HEADER value; undefined if malformed. */
+export function parseUpstreamOrigin(value: string): CommandOrigin | undefined {
+  const last = value.lastIndexOf('/');
+  const middle = value.lastIndexOf('/', last - 1);
+  if (middle <= 0) return undefined;
+  const partition = value.slice(middle + 1, last);
+  const offset = value.slice(last + 1);
+  if (!DIGITS.test(partition) || !DIGITS.test(offset)) return undefined;
+  return { source: 'ingest', topic: value.slice(0, middle), partition: Number(partition), offset };
+}
 
 /** A command on `loyalty.commands` (key = memberId). The ledger stamps `now` when it decides. */
 export interface CommandMessage {

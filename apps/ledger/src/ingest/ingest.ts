@@ -1,8 +1,7 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { upstreamCommandId, validatePurchaseMessage } from '@loyalty/domain';
-import { ORIGINAL_MESSAGE_HEADER, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
-import type { CommandMessage } from '@loyalty/kafka';
+import { validatePurchaseMessage } from '@loyalty/domain';
+import { TransactionalProcessor, UPSTREAM_ORIGIN_HEADER, upstreamOriginHeader, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -49,9 +48,8 @@ export class Ingest {
     const commands: Message[] = [];
     const deadLetters: Message[] = [];
     for (const m of messages) {
-      // The ingest names the command itself (below) and the ledger stamps the time.
+      // The ledger names the command (upstreamCommandId) and stamps the time.
       const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0), UNUSED_METADATA);
-      const origin = { topic, partition, offset: m.offset };
       if (!verdict.ok) {
         deadLetters.push({
           key: m.key,
@@ -67,12 +65,9 @@ export class Ingest {
         });
         continue;
       }
-      const command = verdict.command;
-      const id = upstreamCommandId(command);
-      const wire: CommandMessage = { commandId: id, correlationId: id, type: command.type, data: command.data, origin: { source: 'ingest', ...origin } };
-      // The original bytes ride in a header: the ledger needs them only to dead-letter a
-      // rejected purchase, and a header costs no JSON escaping or parsing.
-      commands.push({ key: command.data.memberId, value: JSON.stringify(wire), headers: { [ORIGINAL_MESSAGE_HEADER]: m.value! } });
+      // The command is the upstream message itself, re-keyed by member, with its origin in a
+      // header: no JSON written here, and no second copy of the purchase on the commands topic.
+      commands.push({ key: verdict.command.data.memberId, value: m.value, headers: { [UPSTREAM_ORIGIN_HEADER]: upstreamOriginHeader(topic, partition, m.offset) } });
     }
     return {
       topicMessages: [

@@ -6,14 +6,26 @@ import {
   envelopeMetaFor,
   evolveAll,
   toEnvelopes,
+  upstreamCommandId,
+  validatePurchaseMessage,
   type Decision,
   type MemberCommand,
   type MemberState,
   type Programme,
 } from '@loyalty/domain';
-import { eventMessage, headerBuffer, ORIGINAL_MESSAGE_HEADER, readPartitionsToEnd, TransactionalProcessor, type BatchInfo, type TopicNames } from '@loyalty/kafka';
+import {
+  eventMessage,
+  headerBuffer,
+  ORIGINAL_MESSAGE_HEADER,
+  parseUpstreamOrigin,
+  readPartitionsToEnd,
+  TransactionalProcessor,
+  UPSTREAM_ORIGIN_HEADER,
+  type BatchInfo,
+  type TopicNames,
+} from '@loyalty/kafka';
 import { DecideMemberCommand } from '../decide/decide-member.command';
-import type { CommandMessage, CommandOutcome } from '@loyalty/kafka';
+import type { CommandMessage, CommandOrigin, CommandOutcome } from '@loyalty/kafka';
 import { MemberStateStore } from './member-state-store';
 import { followUpCommands, outcomeOf } from './outcomes';
 
@@ -110,7 +122,15 @@ export class LedgerProcessor {
     const followUps: Message[] = [];
 
     for (const message of messages) {
-      const parsed = parseCommand(message);
+      const parsed = readCommand(message);
+      if (!parsed.ok && parsed.deadLetter) {
+        // An upstream message the ingest let through and this ledger's rules refuse (an ingest
+        // of another version): dead-lettered, as the ingest would have.
+        const { origin, reason, message: why } = parsed.deadLetter;
+        this.o.logger.warn('upstream message refused by the ledger, dead-lettered', { partition, offset: message.offset, reason });
+        deadLetters.push({ key: message.key, value: message.value, headers: deadLetterHeaders(origin, reason, why) });
+        continue;
+      }
       if (!parsed.ok) {
         // A command the ledger cannot even read is a bug upstream of it: record the outcome, never retry.
         this.o.logger.warn('unreadable command skipped', { partition, offset: message.offset, reason: parsed.reason });
@@ -138,20 +158,9 @@ export class LedgerProcessor {
         const outcome: CommandOutcome = outcomeOf(wire, decision, after);
         results.push({ key: memberId, partition, value: JSON.stringify(outcome), headers: { 'command-id': wire.commandId, origin: wire.origin.source } });
       }
-      const original = fromIngest && !decision.ok ? (wire.origin.raw ?? headerBuffer(message.headers, ORIGINAL_MESSAGE_HEADER)) : undefined;
-      if (!decision.ok && original !== undefined) {
-        deadLetters.push({
-          key: memberId,
-          value: original,
-          headers: {
-            reason: decision.rejection.code,
-            'reason-message': decision.rejection.message,
-            'source-topic': wire.origin.topic ?? '',
-            'source-partition': String(wire.origin.partition ?? ''),
-            'source-offset': wire.origin.offset ?? '',
-            'rejected-by': 'ledger',
-          },
-        });
+      const original = fromIngest && !decision.ok ? (parsed.upstream ? message.value : (wire.origin.raw ?? headerBuffer(message.headers, ORIGINAL_MESSAGE_HEADER))) : undefined;
+      if (!decision.ok && original != null) {
+        deadLetters.push({ key: memberId, value: original, headers: deadLetterHeaders(wire.origin, decision.rejection.code, decision.rejection.message) });
       }
     }
 
@@ -173,14 +182,43 @@ export class LedgerProcessor {
   }
 }
 
-function parseCommand(message: KafkaMessage): { ok: true; command: CommandMessage } | { ok: false; reason: string } {
+type ReadCommand =
+  | { ok: true; command: CommandMessage; /** the value is the upstream message (UPSTREAM_ORIGIN_HEADER) */ upstream: boolean }
+  | { ok: false; reason: string; deadLetter?: { origin: CommandOrigin; reason: string; message: string } };
+
+/** Metadata for validatePurchaseMessage, which would otherwise read the clock: the ledger sets its own below. */
+const UPSTREAM_METADATA = { commandId: '', correlationId: '', now: '' };
+
+/** A command of either format: JSON (API, scheduler, ledger, older ingests) or an upstream message with its origin. */
+function readCommand(message: KafkaMessage): ReadCommand {
+  const upstreamOrigin = message.headers?.[UPSTREAM_ORIGIN_HEADER];
+  if (upstreamOrigin !== undefined) {
+    // A malformed origin is a bug of ours: the purchase still counts (its dead letter, if any, names no source).
+    const origin = parseUpstreamOrigin(String(upstreamOrigin)) ?? { source: 'ingest' };
+    const verdict = validatePurchaseMessage(message.value ?? Buffer.alloc(0), UPSTREAM_METADATA);
+    if (!verdict.ok) return { ok: false, reason: verdict.reason, deadLetter: { origin, reason: verdict.reason, message: verdict.message } };
+    const { type, data } = verdict.command;
+    const id = upstreamCommandId(verdict.command);
+    return { ok: true, command: { commandId: id, correlationId: id, type, data, origin }, upstream: true };
+  }
   try {
     const c = JSON.parse(message.value?.toString('utf8') ?? '') as CommandMessage;
     if (!c || typeof c.commandId !== 'string' || typeof c.type !== 'string' || typeof c.data?.memberId !== 'string' || !c.origin) {
       return { ok: false, reason: 'missing commandId, type, data.memberId or origin' };
     }
-    return { ok: true, command: c };
+    return { ok: true, command: c, upstream: false };
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
+}
+
+function deadLetterHeaders(origin: CommandOrigin, reason: string, message: string): Record<string, string> {
+  return {
+    reason,
+    'reason-message': message,
+    'source-topic': origin.topic ?? '',
+    'source-partition': String(origin.partition ?? ''),
+    'source-offset': origin.offset ?? '',
+    'rejected-by': 'ledger',
+  };
 }
