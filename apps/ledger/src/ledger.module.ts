@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DecideMemberHandler } from './decide/decide-member.handler';
+import { DecideBatchHandler } from './decide/decide-batch.handler';
 
-@Module({ imports: [CqrsModule.forRoot()], providers: [DecideMemberHandler] })
+@Module({ imports: [CqrsModule.forRoot()], providers: [DecideBatchHandler] })
 export class LedgerModule {}

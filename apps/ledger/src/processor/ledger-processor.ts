@@ -1,18 +1,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import {
-  compact,
-  envelopeMetaFor,
-  evolveAll,
-  toEnvelopes,
-  upstreamCommandId,
-  validatePurchaseMessage,
-  type Decision,
-  type MemberCommand,
-  type MemberState,
-  type Programme,
-} from '@loyalty/domain';
+import { compact, upstreamCommandId, validatePurchaseMessage, type MemberCommand, type Programme } from '@loyalty/domain';
 import {
   eventMessage,
   headerBuffer,
@@ -24,7 +13,8 @@ import {
   type BatchInfo,
   type TopicNames,
 } from '@loyalty/kafka';
-import { DecideMemberCommand } from '../decide/decide-member.command';
+import { DecideBatchCommand } from '../decide/decide-batch.command';
+import type { DecidedBatch } from '../decide/decide-batch.handler';
 import type { CommandMessage, CommandOrigin, CommandOutcome } from '@loyalty/kafka';
 import { MemberStateStore } from './member-state-store';
 import { followUpCommands, outcomeOf } from './outcomes';
@@ -115,14 +105,25 @@ export class LedgerProcessor {
   private async processBatch(partition: number, messages: KafkaMessage[]) {
     const { topics } = this.o;
     const now = this.clock().toISOString();
-    const touched = new Map<string, MemberState>();
     const events: Message[] = [];
     const results: Message[] = [];
     const deadLetters: Message[] = [];
     const followUps: Message[] = [];
 
-    for (const message of messages) {
-      const parsed = readCommand(message);
+    // Read every command first, then decide them all in one dispatch; the outputs keep the input's order.
+    const read = messages.map((message) => ({ message, parsed: readCommand(message) }));
+    const commands: MemberCommand[] = [];
+    for (const { parsed } of read) {
+      if (!parsed.ok) continue;
+      const wire = parsed.command;
+      commands.push({ type: wire.type, data: wire.data, metadata: { commandId: wire.commandId, correlationId: wire.correlationId, now } } as MemberCommand);
+    }
+    const { decided, touched }: DecidedBatch = await this.o.commandBus.execute(
+      new DecideBatchCommand(commands, (memberId) => this.states.get(partition, memberId), this.o.programme),
+    );
+
+    let next = 0;
+    for (const { message, parsed } of read) {
       if (!parsed.ok && parsed.deadLetter) {
         // An upstream message the ingest let through and this ledger's rules refuse (an ingest
         // of another version): dead-lettered, as the ingest would have.
@@ -138,19 +139,10 @@ export class LedgerProcessor {
         continue;
       }
       const wire = parsed.command;
+      const { decision, envelopes, after } = decided[next++];
       const memberId = wire.data.memberId;
-      const command = { type: wire.type, data: wire.data, metadata: { commandId: wire.commandId, correlationId: wire.correlationId, now } } as MemberCommand;
-      const state = touched.get(memberId) ?? this.states.get(partition, memberId);
-      const decision: Decision = await this.o.commandBus.execute(new DecideMemberCommand(command, state, this.o.programme));
-
-      let after = state;
-      if (decision.ok && decision.events.length > 0) {
-        const envelopes = toEnvelopes(memberId, state.sequence + 1, decision.events, envelopeMetaFor(command));
-        after = evolveAll(state, envelopes);
-        for (const e of envelopes) events.push(eventMessage(e, partition));
-        touched.set(memberId, after);
-        for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
-      }
+      for (const e of envelopes) events.push(eventMessage(e, partition));
+      for (const f of followUpCommands(envelopes, now)) followUps.push({ key: f.data.memberId, value: JSON.stringify(f) });
       const fromIngest = wire.origin.source === 'ingest';
       // Someone waits for the outcome of an API, scheduler or ops command. An accepted
       // upstream purchase has its events as its record; its rejection is kept with it.
