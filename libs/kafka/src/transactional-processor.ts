@@ -104,6 +104,14 @@ export class TransactionalProcessor {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (consumer !== this.consumer) {
+        // A replaced consumer that kafkajs restarted anyway (its own retry after a crash) came
+        // back as a second member: it would hold partitions it never processes. Seen once after
+        // a slow broker restart (the stall watch replaced the consumers while they crashed).
+        this.o.logger.warn('a replaced consumer joined the group again; disconnecting it', { groupId });
+        void withTimeout('consumer disconnect', 15000, consumer.disconnect()).catch(() => undefined);
+        return;
+      }
       const assigned = new Set<number>(e.payload.memberAssignment[inputTopic] ?? []);
       this.assigned = assigned;
       const lost = [...this.owned].filter((p) => !assigned.has(p));
