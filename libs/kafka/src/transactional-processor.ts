@@ -95,11 +95,7 @@ export class TransactionalProcessor {
       // one partition's backlog delays all the others (an API command among them). A fetch
       // of about one transaction's worth per partition bounds that wait.
       maxBytesPerPartition: this.o.maxBytesPerPartition ?? 256 * 1024,
-      // The broker answers a fetch as soon as anything is readable (a committing transaction's
-      // marker included: measured 0-11 ms from commit to delivery at 500 as at 20), so the wait
-      // only bounds how often an idle consumer asks: an idle ledger app (ingest and ledger)
-      // used 83 ms of CPU per second at 20 ms, 35 ms at 500.
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: 20,
       retry: { retries: 10, initialRetryTime: 100 },
     });
     this.consumer = consumer;
