@@ -73,6 +73,17 @@ export async function readPartitionsToEnd(opts: ReadToEndOptions): Promise<{ mes
   let failure: unknown;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
+  // A fetch of aborted records or markers only never reaches eachBatch (kafkajs moves past it):
+  // when such a tail (an aborted transaction, e.g. after a broker restart) ends the range, the
+  // read is done here, or it would wait for ever.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const { partition, batchSize, lastOffset } = e.payload;
+    if (batchSize > 0 || !pending.has(partition) || failure) return;
+    if (BigInt(lastOffset) + 1n >= ends.get(partition)!) {
+      pending.delete(partition);
+      if (pending.size === 0) resolveDone();
+    }
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
