@@ -62,3 +62,18 @@ export interface CommandOutcome {
   /** Free-form result for the caller, e.g. `{redemptionId, pointsSpent, available}`. */
   result?: Record<string, unknown>;
 }
+
+/**
+ * The headers of a dead letter on `loyalty.purchases.dlq` (what `loyalty dlq` lists and
+ * redrives by): why, and where the upstream message was read, by the stage that refused it.
+ */
+export function deadLetterHeaders(rejectedBy: 'ingest' | 'ledger', origin: Pick<CommandOrigin, 'topic' | 'partition' | 'offset'>, reason: string, message: string): Record<string, string> {
+  return {
+    reason,
+    'reason-message': message,
+    'source-topic': origin.topic ?? '',
+    'source-partition': String(origin.partition ?? ''),
+    'source-offset': origin.offset ?? '',
+    'rejected-by': rejectedBy,
+  };
+}

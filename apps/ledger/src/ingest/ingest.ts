@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { validatePurchaseMessage } from '@loyalty/domain';
-import { TransactionalProcessor, UPSTREAM_ORIGIN_HEADER, upstreamOriginHeader, type BatchInfo, type TopicNames } from '@loyalty/kafka';
+import { deadLetterHeaders, TransactionalProcessor, UPSTREAM_ORIGIN_HEADER, upstreamOriginHeader, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 
 export interface IngestOptions {
   kafka: Kafka;
@@ -51,18 +51,7 @@ export class Ingest {
       // The ledger names the command (upstreamCommandId) and stamps the time.
       const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0), UNUSED_METADATA);
       if (!verdict.ok) {
-        deadLetters.push({
-          key: m.key,
-          value: m.value,
-          headers: {
-            reason: verdict.reason,
-            'reason-message': verdict.message,
-            'source-topic': topic,
-            'source-partition': String(partition),
-            'source-offset': m.offset,
-            'rejected-by': 'ingest',
-          },
-        });
+        deadLetters.push({ key: m.key, value: m.value, headers: deadLetterHeaders('ingest', { topic, partition, offset: m.offset }, verdict.reason, verdict.message) });
         continue;
       }
       // The command is the upstream message itself, re-keyed by member, with its origin in a

@@ -3,6 +3,7 @@ import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import { compact, upstreamCommandId, validatePurchaseMessage, type MemberCommand, type Programme } from '@loyalty/domain';
 import {
+  deadLetterHeaders,
   eventMessage,
   headerBuffer,
   ORIGINAL_MESSAGE_HEADER,
@@ -129,7 +130,7 @@ export class LedgerProcessor {
         // of another version): dead-lettered, as the ingest would have.
         const { origin, reason, message: why } = parsed.deadLetter;
         this.o.logger.warn('upstream message refused by the ledger, dead-lettered', { partition, offset: message.offset, reason });
-        deadLetters.push({ key: message.key, value: message.value, headers: deadLetterHeaders(origin, reason, why) });
+        deadLetters.push({ key: message.key, value: message.value, headers: deadLetterHeaders('ledger', origin, reason, why) });
         continue;
       }
       if (!parsed.ok) {
@@ -152,7 +153,7 @@ export class LedgerProcessor {
       }
       const original = fromIngest && !decision.ok ? (parsed.upstream ? message.value : (wire.origin.raw ?? headerBuffer(message.headers, ORIGINAL_MESSAGE_HEADER))) : undefined;
       if (!decision.ok && original != null) {
-        deadLetters.push({ key: memberId, value: original, headers: deadLetterHeaders(wire.origin, decision.rejection.code, decision.rejection.message) });
+        deadLetters.push({ key: memberId, value: original, headers: deadLetterHeaders('ledger', wire.origin, decision.rejection.code, decision.rejection.message) });
       }
     }
 
@@ -202,15 +203,4 @@ function readCommand(message: KafkaMessage): ReadCommand {
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-}
-
-function deadLetterHeaders(origin: CommandOrigin, reason: string, message: string): Record<string, string> {
-  return {
-    reason,
-    'reason-message': message,
-    'source-topic': origin.topic ?? '',
-    'source-partition': String(origin.partition ?? ''),
-    'source-offset': origin.offset ?? '',
-    'rejected-by': 'ledger',
-  };
 }
