@@ -1,10 +1,13 @@
-// Redemption latency with nothing else running: the ledger and the API only, on a stack of
-// their own. Separates the path's own latency from the contention of the full bench.
-//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10]
+// Redemption latency on a stack of its own: by default the ledger and the API only, which
+// separates the path's own latency from the contention of the full bench; with
+// --ingest-rate N, as in the bench's HTTP phase: two ledger processes, the projector and
+// purchases published at N/s underneath.
+//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10] [--ingest-rate 2000]
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
 import { createHash } from 'node:crypto';
 import { readPartitionsToEnd } from '@loyalty/kafka';
 import { BenchStack } from './lib/stack';
+import { connectProducer, materialise, publishAtRate } from './lib/traffic';
 import { intOption } from '@loyalty/config';
 
 const PARTITIONS = 12;
@@ -31,11 +34,29 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rate = intOption(args, 'rate', 200);
   const seconds = intOption(args, 'seconds', 10);
+  const ingestRate = intOption(args, 'ingest-rate', 0);
   const stack = new BenchStack('r', PARTITIONS);
+  let publishing = true;
+  let ingest: Promise<unknown> = Promise.resolve();
   try {
     await stack.up();
     const ledger = await stack.start('ledger');
     const api = await stack.start('api');
+    if (ingestRate > 0) {
+      await stack.start('ledger');
+      await stack.start('projector');
+      const producer = await connectProducer(stack.kafka);
+      const traffic = materialise({ seed: 11, purchases: ingestRate * 10, members: 100_000 });
+      let base = 0;
+      ingest = (async () => {
+        while (publishing) {
+          await publishAtRate(producer, stack.topics.purchases, (i) => ({ key: traffic.keys[(base + i) % traffic.keys.length], value: traffic.values[(base + i) % traffic.values.length] }), ingestRate, 1);
+          base += ingestRate;
+        }
+        await producer.disconnect();
+      })();
+      console.log(`purchases published at ${ingestRate}/s underneath (two ledger processes and the projector running)`);
+    }
     // What the apps warned about during the run (a slow send, a replaced producer, a rebalance).
     process.on('exit', () => {
       for (const p of [ledger, api]) {
@@ -86,6 +107,8 @@ async function main(): Promise<void> {
       );
     }
     await Promise.all(pending);
+    publishing = false;
+    await ingest;
     console.log(`open loop at ${rate}/s offered (${Math.round(n / ((performance.now() - t0) / 1000))}/s achieved): ${percentiles(open)}`);
 
     // The ledger's hop: a command's CreateTime (the API's send) to its outcome's (inside the ledger's transaction).
@@ -105,6 +128,8 @@ async function main(): Promise<void> {
     for (const stage of ['send', 'outcome']) console.log(`API ${stage}: ${histogramSummary(metrics, 'loyalty_api_command_stage_duration_seconds', `stage="${stage}"`)}`);
     console.log(`API event loop lag: ${metrics.split('\n').filter((l) => /^loyalty_api_nodejs_eventloop_lag_(p50|p99|max)_seconds /.test(l)).map((l) => l.replace('loyalty_api_nodejs_eventloop_lag_', '')).join(', ')}`);
   } finally {
+    publishing = false;
+    await ingest.catch(() => undefined);
     await stack.teardown();
   }
 }

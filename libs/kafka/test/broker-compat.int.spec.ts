@@ -275,6 +275,33 @@ describe('kafkajs 2.2.4 against the local broker', () => {
     expect(after.map((m) => m.value)).toEqual(['10', '20', '30', '40', '50', 'after-abort']);
   });
 
+  it('a transactional producer finds its coordinators once, not before every request (patched)', async () => {
+    // Given a transactional producer and a consumer group's offsets to commit in each transaction
+    const t = await createTopic('coordinators');
+    const groupId = group('coordinators');
+    createdGroups.push(groupId);
+    const producer = txProducer('coordinators');
+    const requests: string[] = [];
+    producer.on(producer.events.REQUEST, (e) => requests.push(e.payload.apiName));
+    await producer.connect();
+
+    // When it runs five consume-transform-produce transactions
+    for (let i = 0; i < 5; i++) {
+      const txn = await producer.transaction();
+      await txn.send({ topic: t, messages: [{ key: 'k', value: `v${i}` }] });
+      await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: t, partitions: [{ partition: 0, offset: String(i + 1) }] }] });
+      await txn.commit();
+    }
+
+    // Then it looked up the transaction coordinator and the group coordinator once each
+    // (unpatched kafkajs asks four times per transaction), and every transaction committed.
+    expect(requests.filter((r) => r === 'GroupCoordinator')).toHaveLength(2);
+    expect(requests.filter((r) => r === 'EndTxn')).toHaveLength(5);
+    expect(await eventually(() => groupOffsets(groupId, t), { 0: '5' })).toEqual({ 0: '5' });
+    const out = await consumeExactly(consumer('coordinators-reader'), t, 5);
+    expect(out.map((m) => m.value)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+  });
+
   it('read_committed never sees aborted transactions; read_uncommitted does', async () => {
     const t = await createTopic('isolation');
     const producer = txProducer('isolation');

@@ -1,0 +1,87 @@
+// What a steady, moderate purchase rate costs each process: the whole stack (two ledger
+// processes, the projector, an idle API) with purchases published at a fixed rate, and the
+// CPU of every process and of the broker per purchase, with the batches (= transactions of
+// the ingest and the ledger) each stage made per second. At the rates the HTTP runs use
+// (2,000/s) the per-batch costs, not the per-message ones, decide what is left for reads.
+//   npm run build && node dist/scripts/bench/steady-load.js [--rate 2000] [--seconds 20] [--env KEY=VALUE ...] [--cpu-prof]
+// Run it against a broker of its own (KAFKA_BROKERS, BENCH_BROKER_MATCH) when others share the machine.
+import { BenchStack, type Proc } from './lib/stack';
+import { connectProducer, materialise, publishAtRate } from './lib/traffic';
+import { brokerPids, cpuSecondsOf, freePort, log, sleep } from './lib/util';
+import { intOption } from '@loyalty/config';
+
+async function batchCounts(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('loyalty_batch_seconds_count{')) continue;
+    const stage = /stage="([^"]+)"/.exec(line)?.[1] ?? '?';
+    counts[stage] = (counts[stage] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return counts;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const rate = intOption(args, 'rate', 2000);
+  const seconds = intOption(args, 'seconds', 20);
+  const warmup = intOption(args, 'warmup', 8);
+  const env: Record<string, string> = {};
+  args.forEach((a, i) => {
+    if (a === '--env') {
+      const [k, ...v] = args[i + 1].split('=');
+      env[k] = v.join('=');
+    }
+  });
+  const stack = new BenchStack('s', 12);
+  try {
+    await stack.up();
+    const ports: number[] = [];
+    const procs: Array<{ label: string; p: Proc; metricsPort?: number }> = [];
+    for (const [label, app, extra] of [
+      ['ledger-1', 'ledger', {}],
+      ['ledger-2', 'ledger', {}],
+      ['projector', 'projector', {}],
+      ['api', 'api', {}],
+    ] as const) {
+      const metricsPort = app === 'api' ? undefined : await freePort();
+      if (metricsPort) ports.push(metricsPort);
+      const prof = args.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RESULTS_DIR ?? 'bench-results'}/profiles`, `--cpu-prof-name=steady-${label}-${Date.now()}.cpuprofile`] : [];
+      const p = await stack.start(app, { ...extra, ...env, ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}) }, prof);
+      procs.push({ label, p, metricsPort });
+    }
+    const producer = await connectProducer(stack.kafka);
+    const traffic = materialise({ seed: 7, purchases: rate * (seconds + warmup) + 1, members: 200_000 });
+    const next = (i: number) => ({ key: traffic.keys[i], value: traffic.values[i] });
+    log(`publishing ${rate}/s: ${warmup} s warm-up, then ${seconds} s measured (env ${JSON.stringify(env)})`);
+    await publishAtRate(producer, stack.topics.purchases, next, rate, warmup);
+    const brokers = brokerPids();
+    const cpu0 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
+    const broker0 = brokers.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+    const batches0 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
+    const t0 = performance.now();
+    const sent = await publishAtRate(producer, stack.topics.purchases, (i) => next(i + rate * warmup), rate, seconds);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu1 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
+    const broker1 = brokers.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+    const batches1 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
+    const perPurchase = (s: number) => `${Math.round((s * 1e6) / sent.sent)} µs/purchase (${((s / wall) * 100).toFixed(0)} % of a core)`;
+    console.log(`rate ${rate}/s offered, ${Math.round(sent.sent / wall)}/s sent, ${wall.toFixed(1)} s measured, env ${JSON.stringify(env)}`);
+    procs.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${perPurchase(cpu1[i] - cpu0[i])}`));
+    console.log(`  ${'broker'.padEnd(10)} ${perPurchase(broker1 - broker0)}`);
+    const total = procs.reduce((s, _x, i) => s + cpu1[i] - cpu0[i], 0) + broker1 - broker0;
+    console.log(`  ${'all'.padEnd(10)} ${perPurchase(total)}`);
+    const stages: Record<string, number> = {};
+    batches1.forEach((b, i) => Object.entries(b).forEach(([stage, n]) => (stages[stage] = (stages[stage] ?? 0) + n - (batches0[i][stage] ?? 0))));
+    console.log(`  batches per second: ${Object.entries(stages).map(([s, n]) => `${s} ${Math.round(n / wall)}`).join(', ')}`);
+    await producer.disconnect();
+    await sleep(100);
+  } finally {
+    await stack.teardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
