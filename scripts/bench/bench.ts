@@ -11,7 +11,7 @@ import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
 import { flag, intOption } from '@loyalty/config';
-import { brokerPids, cpuSecondsOf, log, now, rssOf, sleep } from './lib/util';
+import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, log, now, redisServerPids, rssOf, sleep } from './lib/util';
 
 const HELP = `npm run bench -- [options]
   --purchases N        purchases of the generated traffic (default 200000)
@@ -135,10 +135,15 @@ async function main(): Promise<void> {
               ? await stack.start('stage', { BENCH_STAGE: name, ...ledgerEnv }, ['--expose-gc', ...prof])
               : await stack.start('projector', { PROJECTOR_STORES: name }, prof);
           const readyAt = now();
+          // CPU from ready to done: the stage's own and its server's (the Redis server is the
+          // machine's, shared with anything else using it; Postgres backends are not counted).
+          const servers = name === 'redis' ? redisServerPids() : name === 'postgres' ? [] : brokerPids();
+          const cpuAtReady = { app: cpuSecondsOf(proc.child.pid!), server: cpuSecondsOfAll(servers) };
           const timing = await timeStage(stack, name, proc, readyAt, input, 1800);
+          const cpuFromReady = { app: cpuSecondsOf(proc.child.pid!) - cpuAtReady.app, server: servers.length ? cpuSecondsOfAll(servers) - cpuAtReady.server : NaN, serverName: name === 'redis' ? 'Redis' : 'broker' };
           mark(`after stage ${name}`);
           log(`  ${name}: ${Math.round(timing.offsetsPerSec)} offsets/s steady, ${(timing.wallMs / 1000).toFixed(1)} s from ready (start took ${((readyAt - t0) / 1000).toFixed(1)} s)`);
-          return { proc, timing: { ...timing, startMs: readyAt - t0 } };
+          return { proc, timing: { ...timing, startMs: readyAt - t0, cpuFromReady } };
         };
 
         const ingestInput = await stack.topicHead(stack.topics.purchases);

@@ -30,13 +30,13 @@ export function renderTable(r: any): string {
     if (!h?.ingest) continue;
     row(`… hops at ${fmt(Number(tag))}/s, ms p50 / p99: publish→command (ingest); command→event (ledger); event→visible (Redis; Postgres)`, `${fmt(h.ingest.p50)} / ${fmt(h.ingest.p99)}; ${fmt(h.ledger.p50)} / ${fmt(h.ledger.p99)}; ${fmt(h.redisProjector.p50)} / ${fmt(h.redisProjector.p99)}; ${fmt(h.postgresProjector.p50)} / ${fmt(h.postgresProjector.p99)}`, 'from Kafka CreateTime stamps', '', '');
   }
-  if (st.ingest) row('Ingest alone, messages/s', fmt(st.ingest.msgsPerSec), `${fmt(k.txPipeMsgsPerSec)} tx pipe / ${fmt(k.pipeMsgsPerSec)} plain pipe / ${fmt(r.jsonCeiling?.purchasesPerSec)} validate+encode`, ratio(st.ingest.msgsPerSec, k.pipeMsgsPerSec), '≥ 20,000');
+  if (st.ingest) row('Ingest alone, messages/s', fmt(st.ingest.msgsPerSec), `${fmt(k.txPipeMsgsPerSec)} tx pipe / ${fmt(k.pipeMsgsPerSec)} plain pipe / ${fmt(r.jsonCeiling?.purchasesPerSec)} validate+encode${cpuPer(st.ingest, st.ingest.messages, 'message')}`, ratio(st.ingest.msgsPerSec, k.pipeMsgsPerSec), '≥ 20,000');
   if (st.ledger) {
-    row('Ledger alone, commands/s', fmt(st.ledger.commandsPerSec), `${fmt(k.txPipeMsgsPerSec)} tx pipe / ${fmt(k.pipeMsgsPerSec)} plain pipe / ${fmt(r.domain?.decideEvolvePerSec)} decide+evolve`, ratio(st.ledger.commandsPerSec, k.pipeMsgsPerSec), '≥ 20,000 purchases/s');
+    row('Ledger alone, commands/s', fmt(st.ledger.commandsPerSec), `${fmt(k.txPipeMsgsPerSec)} tx pipe / ${fmt(k.pipeMsgsPerSec)} plain pipe / ${fmt(r.domain?.decideEvolvePerSec)} decide+evolve${cpuPer(st.ledger, st.ledger.commands, 'command')}`, ratio(st.ledger.commandsPerSec, k.pipeMsgsPerSec), '≥ 20,000 purchases/s');
     row('Ledger alone, events/s', fmt(st.ledger.eventsPerSec), '', '', '');
   }
-  if (st.postgres) row('Postgres projector alone, events/s', fmt(st.postgres.eventsPerSec), `${fmt(r.postgresCeiling?.eventsPerSec)} COPY of the same rows`, ratio(st.postgres.eventsPerSec, r.postgresCeiling?.eventsPerSec), '≥ 30,000');
-  if (st.redis) row('Redis projector alone, events/s', fmt(st.redis.eventsPerSec), `${fmt(r.redisCeiling?.eventsPerSec)} pipelined writes of the same keys`, ratio(st.redis.eventsPerSec, r.redisCeiling?.eventsPerSec), '≥ 100,000');
+  if (st.postgres) row('Postgres projector alone, events/s', fmt(st.postgres.eventsPerSec), `${fmt(r.postgresCeiling?.eventsPerSec)} COPY of the same rows${cpuPer(st.postgres, st.postgres.events, 'event')}`, ratio(st.postgres.eventsPerSec, r.postgresCeiling?.eventsPerSec), '≥ 30,000');
+  if (st.redis) row('Redis projector alone, events/s', fmt(st.redis.eventsPerSec), `${fmt(r.redisCeiling?.eventsPerSec)} pipelined writes of the same keys${cpuPer(st.redis, st.redis.events, 'event')}`, ratio(st.redis.eventsPerSec, r.redisCeiling?.eventsPerSec), '≥ 100,000');
   if (r.jsonCeiling) row('JSON decode+upcast+check+encode of the same events, events/s (1 core)', fmt(r.jsonCeiling.eventsPerSec), '', '', '');
   if (r.kafkaCeiling) row('kafkajs alone: produce / consume / produce+consume, msgs/s', `${fmt(k.produceMsgsPerSec)} / ${fmt(k.consumeMsgsPerSec)} / ${fmt(k.produceConsumeMsgsPerSec)}`, '', '', '');
   for (const h of r.http?.runs ?? []) {
@@ -61,4 +61,12 @@ export function renderTable(r: any): string {
     ...rows.map((c) => `| ${c.join(' | ')} |`),
   ];
   return out.join('\n');
+}
+
+/** `; CPU per <unit>: N µs app, M µs <server>` of a stage run, from ready to done. */
+function cpuPer(stage: { cpuFromReady?: { app: number; server: number; serverName: string } }, units: number, unit: string): string {
+  const c = stage.cpuFromReady;
+  if (!c || !units) return '';
+  const us = (s: number) => fmt((s * 1e6) / units);
+  return `; CPU per ${unit}: ${us(c.app)} µs app${Number.isFinite(c.server) ? `, ${us(c.server)} µs ${c.serverName}` : ''}`;
 }

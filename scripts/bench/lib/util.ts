@@ -55,6 +55,23 @@ export function log(msg: string): void {
 export const fmt = (n: number | undefined | null, digits = 0): string =>
   n === undefined || n === null || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** The Redis servers on this machine (shared with whatever else uses them). */
+export function redisServerPids(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'redis-server') out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of several processes together. */
+export const cpuSecondsOfAll = (pids: number[]) => pids.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
+
 /** Kafka broker processes on this machine (every `kafka.Kafka` JVM, or those BENCH_BROKER_MATCH names). */
 export function brokerPids(): number[] {
   // On a machine with several brokers (others' tests), BENCH_BROKER_MATCH picks the one the
