@@ -12,6 +12,7 @@ import {
   addMonthsSeconds,
   deserializeState,
   expiryIso,
+  flatToState,
   initialState,
   parseInstant,
   secondsToIso,
@@ -198,7 +199,7 @@ const state: fc.Arbitrary<MemberState> = fc
     purchaseCount: fc.nat({ max: 100_000 }),
     tierSince: fc.oneof(fc.constant(0), epoch),
   })
-  .map((r) => ({ ...initialState(r.memberId), ...r }));
+  .map((r) => flatToState(r));
 
 describe('member state serialisation', () => {
   it('deserialize(serialize(s)) equals s, in format 4 or its JSON fallback', () => {

@@ -19,7 +19,7 @@ import {
 import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, PurchaseMade, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
-import { IdempotencyRecord, MemberState, assertNever, available, findPurchase } from './state';
+import { IdempotencyRecord, MemberState, assertNever, available, findPurchase, withFields } from './state';
 import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
 
 export type RejectionCode =
@@ -128,7 +128,7 @@ class Out {
     readonly programme: Programme,
     readonly nowS: number,
   ) {
-    this.debt = state.debt;
+    this.debt = state.rare.debt;
   }
   nextSequence(): number {
     return this.state.sequence + this.events.length + 1;
@@ -197,7 +197,7 @@ function enrol(c: EnrolMember, s: MemberState, p: Programme, nowMs: number): Dec
 export function qualifyingPoints(s: MemberState, p: Programme, endS: number): number {
   const from = endS - p.qualifyingWindowDays * DAY_S;
   let q = s.purchases.qualifying(from, endS);
-  const qs = s.qualifying;
+  const qs = s.rare.qualifying;
   for (let i = 0; i < qs.length; i += 2) {
     const at = qs[i];
     if (at > from && at <= endS) q += qs[i + 1];
@@ -248,8 +248,8 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
   if (
     (s.enrolled || p.autoEnroll) &&
     p.promotions.length === 0 &&
-    s.referredBy === null &&
-    !(s.birthdayMonth > 0 && p.birthdayBonus > 0 && writtenMonth(d.occurredAt) === s.birthdayMonth && writtenYear(d.occurredAt) > s.lastBirthdayYear)
+    s.rare.referredBy === null &&
+    !(s.rare.birthdayMonth > 0 && p.birthdayBonus > 0 && writtenMonth(d.occurredAt) === s.rare.birthdayMonth && writtenYear(d.occurredAt) > s.rare.lastBirthdayYear)
   ) {
     return directPurchase(c, s, p, occMs, nowS);
   }
@@ -287,16 +287,16 @@ function purchase(c: RecordPurchase, s: MemberState, p: Programme, nowMs: number
     qualifying += Math.max(0, pts);
   }
 
-  if (s.birthdayMonth > 0 && p.birthdayBonus > 0) {
+  if (s.rare.birthdayMonth > 0 && p.birthdayBonus > 0) {
     const year = writtenYear(d.occurredAt);
-    if (writtenMonth(d.occurredAt) === s.birthdayMonth && year > s.lastBirthdayYear) {
+    if (writtenMonth(d.occurredAt) === s.rare.birthdayMonth && year > s.rare.lastBirthdayYear) {
       out.earn(p.birthdayBonus, 'birthday', { purchaseId: d.purchaseId, birthdayYear: year });
     }
   }
 
-  if (s.referredBy !== null) {
-    out.earn(p.referral.referee, 'referral', { purchaseId: d.purchaseId, referrerId: s.referredBy });
-    out.events.push({ type: 'ReferralCompleted', data: { referrerId: s.referredBy, refereeId: d.memberId, purchaseId: d.purchaseId } });
+  if (s.rare.referredBy !== null) {
+    out.earn(p.referral.referee, 'referral', { purchaseId: d.purchaseId, referrerId: s.rare.referredBy });
+    out.events.push({ type: 'ReferralCompleted', data: { referrerId: s.rare.referredBy, refereeId: d.memberId, purchaseId: d.purchaseId } });
   }
 
   // Upgrade at once, straight to the highest tier reached.
@@ -322,7 +322,7 @@ function directPurchase(c: RecordPurchase, s: MemberState, p: Programme, occMs: 
   const earned = mulDiv(mulDiv(d.amount, p.earn.points, p.earn.perMinorUnits), p.tiers[tierIdx].multiplierBp, BP);
   const reached = tierIndexFor(p, qualifyingPoints(s, p, Math.floor(occMs / 1000)) + earned);
   let sequence = s.sequence;
-  let debt = s.debt;
+  let debt = s.rare.debt;
   let events: MemberEvent[];
   if (enrols) {
     events = [{ type: 'MemberEnrolled', data: { source: 'purchase', tier } }];
@@ -408,8 +408,8 @@ export function spendOldest(lots: LotList, points: number): LotTaken[] {
 }
 
 function findIdempotency(s: MemberState, key: string, oldestS: number): IdempotencyRecord | undefined {
-  for (let i = s.idempotency.length - 1; i >= 0; i--) {
-    const r = s.idempotency[i];
+  for (let i = s.rare.idempotency.length - 1; i >= 0; i--) {
+    const r = s.rare.idempotency[i];
     if (r.key === key && r.at >= oldestS) return r;
   }
   return undefined;
@@ -524,7 +524,7 @@ function adjust(c: AdjustPoints, s: MemberState, p: Programme, nowMs: number): D
     recordedAt: c.metadata.now,
   };
   if (d.points > 0) {
-    const repaid = Math.min(s.debt, d.points);
+    const repaid = Math.min(s.rare.debt, d.points);
     out.events.push({
       type: 'PointsAdjusted',
       data: { ...common, lotId: lotIdFor(out.nextSequence()), expiresAt: out.expiresAt(), ...(repaid > 0 ? { repaid } : {}) },
@@ -550,12 +550,12 @@ function review(c: ReviewTier, s: MemberState, p: Programme, nowMs: number): Dec
   if (asOfMs > nowMs) return reject('invalid-command', 'asOf must not be after the recording time');
   if (nowMs - asOfMs > p.dedupWindowDays * DAY_S * 1000) return reject('invalid-command', `asOf must lie within the last ${p.dedupWindowDays} days`);
   const asOfS = Math.floor(asOfMs / 1000);
-  if (asOfS <= s.lastReviewAt) return duplicate({ kind: 'review', asOf: c.data.asOf });
+  if (asOfS <= s.rare.lastReviewAt) return duplicate({ kind: 'review', asOf: c.data.asOf });
   const cur = tierIndexOf(p, s.tier);
   if (cur === 0) return { ok: true, events: NOTHING };
   // The grace period: no downgrade within N months of the change that gave the current tier.
   const grace = p.review.downgradeGraceMonths;
-  if (grace > 0 && s.tierSince > 0 && asOfS < addMonthsSeconds(s.tierSince, grace)) return { ok: true, events: NOTHING };
+  if (grace > 0 && s.rare.tierSince > 0 && asOfS < addMonthsSeconds(s.rare.tierSince, grace)) return { ok: true, events: NOTHING };
   const q = qualifyingPoints(s, p, asOfS);
   if (q >= p.tiers[cur].threshold) return { ok: true, events: NOTHING };
   const to = Math.max(tierIndexFor(p, q), cur - p.review.downgradeLevels);
@@ -569,7 +569,7 @@ function creditReferral(c: CreditReferral, s: MemberState, p: Programme, nowMs: 
   const d = c.data;
   if (!s.enrolled) return reject('not-enrolled', `referrer ${d.memberId} is not enrolled`);
   if (d.refereeId === d.memberId) return reject('invalid-referral', 'a member cannot refer themselves');
-  if (s.referees.includes(d.refereeId)) return duplicate({ kind: 'referral', refereeId: d.refereeId });
+  if (s.rare.referees.includes(d.refereeId)) return duplicate({ kind: 'referral', refereeId: d.refereeId });
   const out = new Out(s, p, Math.floor(nowMs / 1000));
   out.earn(p.referral.referrer, 'referral', { refereeId: d.refereeId });
   return { ok: true, events: out.events };
@@ -587,7 +587,7 @@ export function compact(s: MemberState, p: Programme, now: string): MemberState 
   const oldest = nowS - p.dedupWindowDays * DAY_S;
   const oldestQ = oldest - p.qualifyingWindowDays * DAY_S;
   let purchases = s.purchases;
-  let qualifying = s.qualifying;
+  let qualifying = s.rare.qualifying;
   let qualifyingStale = false;
   for (let i = 0; i < qualifying.length; i += 2) {
     if (qualifying[i] <= oldestQ || qualifying[i + 1] === 0) qualifyingStale = true;
@@ -607,7 +607,7 @@ export function compact(s: MemberState, p: Programme, now: string): MemberState 
     }
     qualifying = q;
   }
-  const idempotency = s.idempotency.some((x) => x.at < oldest) ? s.idempotency.filter((x) => x.at >= oldest) : s.idempotency;
-  if (purchases === s.purchases && idempotency === s.idempotency && qualifying === s.qualifying) return s;
-  return { ...s, purchases, idempotency, qualifying };
+  const idempotency = s.rare.idempotency.some((x) => x.at < oldest) ? s.rare.idempotency.filter((x) => x.at >= oldest) : s.rare.idempotency;
+  if (purchases === s.purchases && idempotency === s.rare.idempotency && qualifying === s.rare.qualifying) return s;
+  return withFields(s, { purchases, idempotency, qualifying });
 }

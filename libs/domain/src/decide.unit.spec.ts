@@ -117,7 +117,7 @@ describe('tiers', () => {
     it('the upgrade records when the tier took effect: the crossing purchase occurredAt', () => {
       const { events, state } = run(platinumThenRefunded(), GRACE);
       expect(events.find((e) => e.type === 'TierChanged')).toEqual({ type: 'TierChanged', data: { from: 'Member', to: 'Platinum', reason: 'upgrade', effectiveAt: T0 } });
-      expect(state.tierSince).toBe(Date.parse(T0) / 1000);
+      expect(state.rare.tierSince).toBe(Date.parse(T0) / 1000);
     });
     it('no downgrade within N months of the upgrade; at N months, one level', () => {
       const { events } = run(platinumThenRefunded(), GRACE);
@@ -130,7 +130,7 @@ describe('tiers', () => {
     it('a review downgrade starts a new grace period: the next level goes N months later, not the next month', () => {
       const { events, state } = run([...platinumThenRefunded(), review('2025-07-01T00:00:00.000Z')], GRACE);
       expect(state.tier).toBe('Gold');
-      expect(state.tierSince).toBe(Date.parse('2025-07-01T00:00:00Z') / 1000);
+      expect(state.rare.tierSince).toBe(Date.parse('2025-07-01T00:00:00Z') / 1000);
       given(events, { programme: GRACE }).when(review('2025-08-01T00:00:00.000Z')).thenNothing();
       given(events, { programme: GRACE }).when(review('2025-09-01T00:00:00.000Z')).thenNothing();
       given(events, { programme: GRACE }).when(review('2025-10-01T00:00:00.000Z')).thenMatches([{ type: 'TierChanged', data: { from: 'Gold', to: 'Silver', reason: 'review' } }]);
@@ -144,15 +144,15 @@ describe('tiers', () => {
         { from: 'Platinum', to: 'Gold', reason: 'review', asOf: '2025-07-01T00:00:00.000Z' },
         { from: 'Gold', to: 'Platinum', reason: 'upgrade', effectiveAt: day(120) },
       ]);
-      expect(state.tierSince).toBe(Date.parse(day(120)) / 1000);
+      expect(state.rare.tierSince).toBe(Date.parse(day(120)) / 1000);
     });
     it('an upgrade written before effectiveAt existed takes the envelope occurredAt (the purchase time) when read', () => {
       const [env] = toEnvelopes(M, 4, [{ type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade' } }], { commandId: 'c', correlationId: 'c', recordedAt: day(3), occurredAt: day(2) });
       const read = fromEnvelope(JSON.parse(JSON.stringify(env)));
       expect(read).toEqual({ type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade', effectiveAt: day(2) } });
-      expect(evolve(initialState(M), read).tierSince).toBe(Date.parse(day(2)) / 1000);
+      expect(evolve(initialState(M), read).rare.tierSince).toBe(Date.parse(day(2)) / 1000);
       // a bare old event, not read through an envelope: not known, no grace period
-      expect(evolve(initialState(M), { type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade' } }).tierSince).toBe(0);
+      expect(evolve(initialState(M), { type: 'TierChanged', data: { from: 'Member', to: 'Gold', reason: 'upgrade' } }).rare.tierSince).toBe(0);
     });
   });
   it('counts reversals against qualifying points', () => {
@@ -197,7 +197,7 @@ describe('refunds', () => {
   it('can take the balance below zero; later earnings repay the debt first', () => {
     const { events, state } = run([enrol(), purchase('p1', 20_000), redeem('k1', { points: 250 }), refund('r1', 'p1', 20_000)]);
     expect(available(state)).toBe(-200);
-    expect(state.debt).toBe(200);
+    expect(state.rare.debt).toBe(200);
     const after = given(events).when(purchase('p2', 30_000, day(1))).thenMatches([
       { type: 'PurchaseMade' },
       { type: 'PointsEarned', data: { points: 300, repaid: 200 } },
@@ -293,7 +293,7 @@ describe('adjustments', () => {
       { type: 'PointsAdjusted', data: { points: -80, reason: 'goodwill', actor: 'op-1', lots: [{ lotId: 'L2', points: 50 }] } },
     ]);
     expect(available(after)).toBe(-30);
-    expect(after.debt).toBe(30);
+    expect(after.rare.debt).toBe(30);
   });
   it('a positive adjustment repays debt and opens a lot with the rest', () => {
     const { events } = run([enrol(), adjust('a1', -80)]);

@@ -190,9 +190,9 @@ function run(commands: readonly MemberCommand[], programme: Programme, checks = 
       state = evolve(state, env);
       if (checks) {
         expect(lotsBalance(state)).toBe(available(state)); // every point traceable
-        expect(available(state)).toBe(state.earned - state.redeemed - state.expired - state.reversed + state.adjusted);
-        expect(state.debt).toBeGreaterThanOrEqual(0);
-        if (state.debt > 0) expect(state.lots.toArray()).toEqual([]);
+        expect(available(state)).toBe(state.earned - state.rare.redeemed - state.rare.expired - state.rare.reversed + state.rare.adjusted);
+        expect(state.rare.debt).toBeGreaterThanOrEqual(0);
+        if (state.rare.debt > 0) expect(state.lots.toArray()).toEqual([]);
         if (env.type === 'RewardRedeemed') expect(available(state)).toBeGreaterThanOrEqual(0);
       }
     }

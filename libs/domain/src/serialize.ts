@@ -17,7 +17,7 @@
 
 import { LotList, PurchaseList } from './append-list';
 import { lotIdFor } from './ids';
-import { IdempotencyRecord, Lot, MemberState, OpenPurchase, initialState } from './state';
+import { IdempotencyRecord, Lot, MemberState, OpenPurchase, flatToState } from './state';
 
 export const STATE_FORMAT = 4;
 /** The JSON form as written now, and as earlier ledgers wrote it (qualifying upcast on read). */
@@ -67,7 +67,7 @@ export function serializeStateJson(s: MemberState): string {
   }
   const qualifying: number[] = [];
   prevAt = 0;
-  const qs = s.qualifying;
+  const qs = s.rare.qualifying;
   for (let i = 0; i < qs.length; i += 2) {
     qualifying.push(qs[i] - prevAt, qs[i + 1]);
     prevAt = qs[i];
@@ -83,7 +83,7 @@ export function serializeStateJson(s: MemberState): string {
     prevAt = p.at;
     prevPSeq = p.sequence;
   }
-  const idem: Cell[] = s.idempotency.map((r) => {
+  const idem: Cell[] = s.rare.idempotency.map((r) => {
     const cells: Cell[] = [r.key, r.requestHash, r.at, KIND_CODE[r.kind], r.ref, r.points, r.available, r.sequence];
     if (r.kind === 'refusal') cells.push(r.message ?? '');
     return cells;
@@ -95,23 +95,23 @@ export function serializeStateJson(s: MemberState): string {
     s.enrolled ? 1 : 0,
     s.tier,
     s.earned,
-    s.redeemed,
-    s.expired,
-    s.reversed,
-    s.adjusted,
-    s.debt,
-    s.birthdayMonth,
-    s.lastBirthdayYear,
-    s.referredBy ?? 0,
-    s.lastReviewAt,
+    s.rare.redeemed,
+    s.rare.expired,
+    s.rare.reversed,
+    s.rare.adjusted,
+    s.rare.debt,
+    s.rare.birthdayMonth,
+    s.rare.lastBirthdayYear,
+    s.rare.referredBy ?? 0,
+    s.rare.lastReviewAt,
     s.purchaseCount,
     lots,
     qualifying,
     versions,
     purchases,
     idem,
-    s.referees.slice(),
-    s.tierSince,
+    s.rare.referees.slice(),
+    s.rare.tierSince,
   ];
   return JSON.stringify(out);
 }
@@ -196,8 +196,8 @@ function deserializeJson(json: string): MemberState {
     };
     return kind === 'refusal' ? { ...r, message: c[8] as string } : r;
   });
-  return {
-    ...initialState(a[1] as string),
+  return flatToState({
+    memberId: a[1] as string,
     sequence: a[2] as number,
     enrolled: a[3] === 1,
     tier: a[4] as string,
@@ -218,7 +218,7 @@ function deserializeJson(json: string): MemberState {
     idempotency,
     referees: a[21] as string[],
     tierSince: (a[22] as number | undefined) ?? 0,
-  };
+  });
 }
 
 // ---- Format 4 (and 3, 2) --------------------------------------------------------
@@ -469,8 +469,8 @@ class Reader {
     const referees: string[] = new Array(this.u());
     for (let j = 0; j < referees.length; j++) referees[j] = this.str();
     if (this.i !== this.raw.length) throw new StateFormatError('trailing data in member state');
-    return {
-      ...initialState(memberId),
+    return flatToState({
+      memberId,
       sequence,
       enrolled,
       tier,
@@ -491,7 +491,7 @@ class Reader {
       purchases: PurchaseList.of(purchases),
       idempotency,
       referees,
-    };
+    });
   }
 }
 
@@ -512,21 +512,21 @@ function serializeCompact(s: MemberState): string {
   w.u(s.enrolled ? 1 : 0);
   w.str(s.tier);
   w.u(s.earned);
-  w.u(s.redeemed);
-  w.u(s.expired);
-  w.u(s.reversed);
-  w.s(s.adjusted);
-  w.s(s.debt);
-  w.u(s.birthdayMonth);
-  w.u(s.lastBirthdayYear);
-  if (s.referredBy === null) w.u(0);
+  w.u(s.rare.redeemed);
+  w.u(s.rare.expired);
+  w.u(s.rare.reversed);
+  w.s(s.rare.adjusted);
+  w.s(s.rare.debt);
+  w.u(s.rare.birthdayMonth);
+  w.u(s.rare.lastBirthdayYear);
+  if (s.rare.referredBy === null) w.u(0);
   else {
     w.u(1);
-    w.str(s.referredBy);
+    w.str(s.rare.referredBy);
   }
-  w.u(s.lastReviewAt);
+  w.u(s.rare.lastReviewAt);
   w.u(s.purchaseCount);
-  w.u(s.tierSince);
+  w.u(s.rare.tierSince);
 
   const lots = s.lots;
   w.u(lots.length);
@@ -539,7 +539,7 @@ function serializeCompact(s: MemberState): string {
   w.col(lots.column('remaining'));
   w.deltas(lots.column('expiresAt'));
 
-  const q = s.qualifying;
+  const q = s.rare.qualifying;
   const nq = q.length >> 1;
   const qAt = new Array<number>(nq);
   const qPts = new Array<number>(nq);
@@ -583,8 +583,8 @@ function serializeCompact(s: MemberState): string {
   w.col(refundIds.map((r) => r.length));
   for (const rs of refundIds) for (const r of rs) w.str(r);
 
-  w.u(s.idempotency.length);
-  for (const r of s.idempotency) {
+  w.u(s.rare.idempotency.length);
+  for (const r of s.rare.idempotency) {
     w.str(r.key);
     w.str(r.requestHash);
     w.s(r.at);
@@ -595,7 +595,7 @@ function serializeCompact(s: MemberState): string {
     w.u(r.sequence);
     if (r.kind === 'refusal') w.str(r.message ?? '');
   }
-  w.u(s.referees.length);
-  for (const r of s.referees) w.str(r);
+  w.u(s.rare.referees.length);
+  for (const r of s.rare.referees) w.str(r);
   return w.out;
 }

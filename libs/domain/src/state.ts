@@ -3,6 +3,9 @@
 // Instants are epoch seconds. A state handed to evolve is never modified: arrays are
 // copied on write (readonly records), and lots and purchases are a LotList and a
 // PurchaseList, which gain a record without a copy of the list (see append-list.ts).
+// The fields a plain purchase leaves unchanged are in `rare`, a record shared between
+// states until an event changes one of them (then copied): a purchase makes a state of
+// 9 fields, not 21, and that object outlives the young generation (the ledger keeps it).
 //
 // Qualifying points are not a list of their own while their purchase is open: an open
 // purchase's qualifying points are its `earned − reversed`, at its `at`. Only when
@@ -67,6 +70,20 @@ export interface MemberState {
   readonly sequence: number;
   readonly tier: string;
   readonly earned: number;
+  readonly purchaseCount: number;
+  /** Oldest first. */
+  readonly lots: LotList;
+  /** In the order of their PurchaseMade events. */
+  readonly purchases: PurchaseList;
+  /**
+   * What a plain purchase leaves unchanged, in a record of its own: states share it until
+   * an event changes one of its fields, so the state a purchase makes (a new object per
+   * purchase, kept until the member's next one) is half the size.
+   */
+  readonly rare: RareFields;
+}
+
+export interface RareFields {
   readonly redeemed: number;
   readonly expired: number;
   readonly reversed: number;
@@ -74,12 +91,8 @@ export interface MemberState {
   readonly adjusted: number;
   /** Points owed (a negative balance); later earnings repay it first. Lots are empty while > 0. */
   readonly debt: number;
-  /** Oldest first. */
-  readonly lots: LotList;
   /** Qualifying points of purchases no longer in `purchases` (see QualifyingPairs). */
   readonly qualifying: QualifyingPairs;
-  /** In the order of their PurchaseMade events. */
-  readonly purchases: PurchaseList;
   readonly idempotency: readonly IdempotencyRecord[];
   /** Birthday month 1..12, 0 when unknown. */
   readonly birthdayMonth: number;
@@ -90,7 +103,6 @@ export interface MemberState {
   readonly referees: readonly string[];
   /** As-of (epoch seconds) of the last review that changed the tier, 0 if none. */
   readonly lastReviewAt: number;
-  readonly purchaseCount: number;
   /**
    * When the current tier took effect (epoch seconds): the effectiveAt of the upgrade or the
    * as-of of the review that gave it; 0 for the first tier, or when not known.
@@ -98,37 +110,95 @@ export interface MemberState {
   readonly tierSince: number;
 }
 
+/** The fields of a state, flat (for building one field by field: `stateOf`). */
+export type FlatState = Omit<MemberState, 'rare'> & RareFields;
+
 export function initialState(memberId: string): MemberState {
+  return stateOf(memberId, false, 0, '', 0, 0, LotList.of(), PurchaseList.of(), INITIAL_RARE);
+}
+
+/** Every state is made here, so all have one shape (one hidden class for the engine). */
+function stateOf(
+  memberId: string,
+  enrolled: boolean,
+  sequence: number,
+  tier: string,
+  earned: number,
+  purchaseCount: number,
+  lots: LotList,
+  purchases: PurchaseList,
+  rare: RareFields,
+): MemberState {
+  return { memberId, enrolled, sequence, tier, earned, purchaseCount, lots, purchases, rare };
+}
+
+/** A state from its fields, flat (deserialisation, tests). */
+export function flatToState(f: FlatState): MemberState {
+  return stateOf(f.memberId, f.enrolled, f.sequence, f.tier, f.earned, f.purchaseCount, f.lots, f.purchases, rareOf(f));
+}
+
+/** The state's fields, flat. */
+function stateToFlat(s: MemberState): FlatState {
+  const r = s.rare;
   return {
-    memberId,
-    enrolled: false,
-    sequence: 0,
-    tier: '',
-    earned: 0,
-    redeemed: 0,
-    expired: 0,
-    reversed: 0,
-    adjusted: 0,
-    debt: 0,
-    lots: LotList.of(),
-    qualifying: EMPTY,
-    purchases: PurchaseList.of(),
-    idempotency: EMPTY,
-    birthdayMonth: 0,
-    lastBirthdayYear: 0,
-    referredBy: null,
-    referees: EMPTY,
-    lastReviewAt: 0,
-    purchaseCount: 0,
-    tierSince: 0,
+    memberId: s.memberId,
+    enrolled: s.enrolled,
+    sequence: s.sequence,
+    tier: s.tier,
+    earned: s.earned,
+    purchaseCount: s.purchaseCount,
+    lots: s.lots,
+    purchases: s.purchases,
+    ...rareOf(r),
+  };
+}
+
+/** s with some fields replaced (any of them, rare or not). */
+export function withFields(s: MemberState, changes: Partial<FlatState>): MemberState {
+  return flatToState({ ...stateToFlat(s), ...changes });
+}
+
+function rareOf(r: RareFields): RareFields {
+  return {
+    redeemed: r.redeemed,
+    expired: r.expired,
+    reversed: r.reversed,
+    adjusted: r.adjusted,
+    debt: r.debt,
+    qualifying: r.qualifying,
+    idempotency: r.idempotency,
+    birthdayMonth: r.birthdayMonth,
+    lastBirthdayYear: r.lastBirthdayYear,
+    referredBy: r.referredBy,
+    referees: r.referees,
+    lastReviewAt: r.lastReviewAt,
+    tierSince: r.tierSince,
   };
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/** The rare fields of every new member (shared, never written; not frozen, so that it has the shape of every other). */
+const INITIAL_RARE: RareFields = {
+  redeemed: 0,
+  expired: 0,
+  reversed: 0,
+  adjusted: 0,
+  debt: 0,
+  qualifying: EMPTY,
+  idempotency: EMPTY,
+  birthdayMonth: 0,
+  lastBirthdayYear: 0,
+  referredBy: null,
+  referees: EMPTY,
+  lastReviewAt: 0,
+  tierSince: 0,
+};
+
 /** available = earned − redeemed − expired − reversed + adjusted */
 export function available(s: MemberState): number {
-  return s.earned - s.redeemed - s.expired - s.reversed + s.adjusted;
+  const r = s.rare;
+  return s.earned - r.redeemed - r.expired - r.reversed + r.adjusted;
 }
 
 /** Sum of lots remaining minus debt; always equals `available` (a checked invariant). */
@@ -136,7 +206,7 @@ export function lotsBalance(s: MemberState): number {
   let sum = 0;
   const lots = s.lots;
   for (let i = 0; i < lots.length; i++) sum += lots.field(i, 'remaining');
-  return sum - s.debt;
+  return sum - s.rare.debt;
 }
 
 /** Applies one event. Accepts a bare event or its envelope (only type and data are read). */
@@ -160,18 +230,22 @@ export function evolveAll(state: MemberState, events: readonly (MemberEvent | Ev
 
 // The working copy is the new state itself: a plain record with initialState's shape,
 // written in place while one evolve/evolveAll call applies its events (synchronously, so
-// the bookkeeping below can live in the module). Appends to lots and purchases share the
-// input state's storage (append-list.ts); other lists are copied on their first change
-// (the input state's lists are shared until then and never written). A purchase this
-// call appended is updated in place (no list but the draft's sees it); a purchase of the
-// input state is changed in a copy of the list, and then every purchase of that copy is
-// the draft's own.
-type Draft = { -readonly [K in keyof MemberState]: MemberState[K] } & {
+// the bookkeeping below can live in the module). Its rare fields are the input state's
+// record until an event changes one: then a copy, the draft's own. Appends to lots and
+// purchases share the input state's storage (append-list.ts); other lists are copied on
+// their first change (the input state's lists are shared until then and never written).
+// A purchase this call appended is updated in place (no list but the draft's sees it); a
+// purchase of the input state is changed in a copy of the list, and then every purchase
+// of that copy is the draft's own.
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type Draft = Writable<MemberState>;
+type DraftRare = Writable<RareFields> & {
   qualifying: number[];
   idempotency: IdempotencyRecord[];
   referees: string[];
 };
-/** Which arrays are the current draft's own copies (writable). */
+/** Whether the draft's rare fields are its own copy, and which of its arrays are (writable). */
+let rareOwn = false;
 let idempotencyOwn = false;
 let refereesOwn = false;
 /** Purchases at this index and beyond were appended by the current draft (writable in place). */
@@ -180,35 +254,18 @@ let freshFrom = 0;
 let purchasesOwn = false;
 
 function draftOf(s: MemberState): Draft {
-  idempotencyOwn = refereesOwn = purchasesOwn = false;
+  rareOwn = idempotencyOwn = refereesOwn = purchasesOwn = false;
   freshFrom = s.purchases.length;
-  return {
-    memberId: s.memberId,
-    enrolled: s.enrolled,
-    sequence: s.sequence,
-    tier: s.tier,
-    earned: s.earned,
-    redeemed: s.redeemed,
-    expired: s.expired,
-    reversed: s.reversed,
-    adjusted: s.adjusted,
-    debt: s.debt,
-    lots: s.lots,
-    qualifying: s.qualifying as number[],
-    purchases: s.purchases,
-    idempotency: s.idempotency as IdempotencyRecord[],
-    birthdayMonth: s.birthdayMonth,
-    lastBirthdayYear: s.lastBirthdayYear,
-    referredBy: s.referredBy,
-    referees: s.referees as string[],
-    lastReviewAt: s.lastReviewAt,
-    purchaseCount: s.purchaseCount,
-    tierSince: s.tierSince,
-  };
+  return stateOf(s.memberId, s.enrolled, s.sequence, s.tier, s.earned, s.purchaseCount, s.lots, s.purchases, s.rare);
 }
 
-function availableOf(t: Draft): number {
-  return t.earned - t.redeemed - t.expired - t.reversed + t.adjusted;
+/** The draft's rare fields, to write: copied from the input state's on the first write. */
+function rareFor(t: Draft): DraftRare {
+  if (!rareOwn) {
+    t.rare = rareOf(t.rare);
+    rareOwn = true;
+  }
+  return t.rare as DraftRare;
 }
 
 /** Whether the draft may write the purchase at i in place; a change of one it may not copies the list. */
@@ -221,10 +278,11 @@ function changed(t: Draft, before: PurchaseList): void {
   if (t.purchases !== before) purchasesOwn = true;
 }
 
-function remember(t: Draft, r: IdempotencyRecord): void {
-  if (idempotencyOwn) t.idempotency.push(r);
+function remember(t: Draft, rec: IdempotencyRecord): void {
+  const r = rareFor(t);
+  if (idempotencyOwn) r.idempotency.push(rec);
   else {
-    t.idempotency = append(t.idempotency, r);
+    r.idempotency = append(r.idempotency, rec);
     idempotencyOwn = true;
   }
 }
@@ -236,8 +294,13 @@ function apply(t: Draft, event: MemberEvent): void {
       const d = event.data;
       t.enrolled = true;
       t.tier = d.tier;
-      t.birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
-      t.referredBy = d.referredBy ?? null;
+      const birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
+      const referredBy = d.referredBy ?? null;
+      if (birthdayMonth !== t.rare.birthdayMonth || referredBy !== t.rare.referredBy) {
+        const r = rareFor(t);
+        r.birthdayMonth = birthdayMonth;
+        r.referredBy = referredBy;
+      }
       return;
     }
     case 'PurchaseMade': {
@@ -260,30 +323,33 @@ function apply(t: Draft, event: MemberEvent): void {
           changed(t, before);
         }
       } else if (cause === 'birthday' && d.birthdayYear !== undefined) {
-        t.lastBirthdayYear = Math.max(t.lastBirthdayYear, d.birthdayYear);
+        const r = rareFor(t);
+        r.lastBirthdayYear = Math.max(r.lastBirthdayYear, d.birthdayYear);
       } else if (cause === 'referral' && d.refereeId !== undefined) {
-        if (refereesOwn) t.referees.push(d.refereeId);
+        const r = rareFor(t);
+        if (refereesOwn) r.referees.push(d.refereeId);
         else {
-          t.referees = append(t.referees, d.refereeId);
+          r.referees = append(r.referees, d.refereeId);
           refereesOwn = true;
         }
       }
       t.earned += d.points;
-      t.debt -= repaid;
+      if (repaid !== 0) rareFor(t).debt -= repaid;
       if (open > 0) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
       return;
     }
     case 'TierChanged': {
       const d = event.data;
       t.tier = d.to;
-      if (d.reason === 'review' && d.asOf) t.lastReviewAt = toSeconds(d.asOf);
+      const r = rareFor(t);
+      if (d.reason === 'review' && d.asOf) r.lastReviewAt = toSeconds(d.asOf);
       const since = d.effectiveAt ?? d.asOf;
-      t.tierSince = since ? toSeconds(since) : 0;
+      r.tierSince = since ? toSeconds(since) : 0;
       return;
     }
     case 'RewardRedeemed': {
       const d = event.data;
-      t.redeemed += d.points;
+      rareFor(t).redeemed += d.points;
       t.lots = t.lots.take(d.lots);
       if (d.idempotencyKey !== undefined) {
         remember(t, {
@@ -293,7 +359,7 @@ function apply(t: Draft, event: MemberEvent): void {
           kind: 'redemption',
           ref: d.redemptionId,
           points: d.points,
-          available: availableOf(t),
+          available: available(t),
           sequence,
         });
       }
@@ -333,29 +399,31 @@ function apply(t: Draft, event: MemberEvent): void {
         t.purchases = before.withReversed(i, d.points, writable(i));
         changed(t, before);
       }
-      t.reversed += d.points;
-      t.debt += d.points - taken;
+      const r = rareFor(t);
+      r.reversed += d.points;
+      r.debt += d.points - taken;
       t.lots = t.lots.take(d.lots);
       return;
     }
     case 'PointsExpired': {
       const d = event.data;
-      t.expired += d.points;
+      rareFor(t).expired += d.points;
       t.lots = t.lots.take([{ lotId: d.lotId, points: d.points }]);
       return;
     }
     case 'PointsAdjusted': {
       const d = event.data;
+      const r = rareFor(t);
       if (d.points >= 0) {
         const repaid = d.repaid ?? 0;
         const open = d.points - repaid;
-        t.adjusted += d.points;
-        t.debt -= repaid;
+        r.adjusted += d.points;
+        r.debt -= repaid;
         if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
       } else {
         const lots = d.lots ?? EMPTY;
-        t.adjusted += d.points;
-        t.debt += -d.points - sumTaken(lots);
+        r.adjusted += d.points;
+        r.debt += -d.points - sumTaken(lots);
         t.lots = t.lots.take(lots);
       }
       if (d.idempotencyKey !== undefined) {
@@ -366,14 +434,14 @@ function apply(t: Draft, event: MemberEvent): void {
           kind: 'adjustment',
           ref: d.adjustmentId,
           points: d.points,
-          available: availableOf(t),
+          available: available(t),
           sequence,
         });
       }
       return;
     }
     case 'ReferralCompleted':
-      t.referredBy = null;
+      rareFor(t).referredBy = null;
       return;
     default:
       assertNever(event);

@@ -35,10 +35,10 @@ export function summarize(s: MemberState): Summary {
   return {
     available: available(s),
     lifetimeEarned: s.earned,
-    lifetimeRedeemed: s.redeemed,
-    lifetimeExpired: s.expired,
-    lifetimeReversed: s.reversed,
-    lifetimeAdjusted: s.adjusted,
+    lifetimeRedeemed: s.rare.redeemed,
+    lifetimeExpired: s.rare.expired,
+    lifetimeReversed: s.rare.reversed,
+    lifetimeAdjusted: s.rare.adjusted,
     tier: s.tier === '' ? null : s.tier,
     sequence: s.sequence,
   };
