@@ -18,6 +18,7 @@ import {
   secondsToIso,
   serializeState,
   serializeStateJson,
+  serializeStateWide,
 } from './index';
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000);
@@ -222,6 +223,23 @@ describe('member state serialisation', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('given any state format 4 holds, when written, then the Latin-1 writer and the wide writer (chars above U+00FF) give the same string', () => {
+    fc.assert(
+      fc.property(state, (s) => {
+        const raw = serializeState(s);
+        if (raw.startsWith('[')) return; // the JSON form
+        expect(serializeStateWide(s)).toBe(raw);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('given lot ids at the edges of the L<n> rule, when written, then only L1 to L followed by 15 digits are format 4', () => {
+    const written = (id: string) => serializeState({ ...initialState('m-1'), lots: LotList.of([{ id, remaining: 5, expiresAt: 1_770_000_000 }]) });
+    for (const id of ['L1', 'L9', 'L123456789012345']) expect(written(id).startsWith('4')).toBe(true);
+    for (const id of ['L', 'L0', 'L01', 'L1234567890123456', 'l5', 'L5x', 'L-5', 'L 5', 'L\u0663']) expect(written(id).startsWith('[4,')).toBe(true);
   });
 
   it('writes format 4 for ordinary states and refuses garbage', () => {
