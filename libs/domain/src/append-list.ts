@@ -322,6 +322,27 @@ export class PurchaseList extends RecordList<OpenPurchase> {
     return q;
   }
 
+  /**
+   * The purchases whose `at` is `oldest` or later, in order: this list when that is all of
+   * them, else a copy of their slots with room to append (compact drops old purchases, and
+   * the member's next purchase then appends without copying the list again).
+   */
+  atOrAfter(oldest: number): PurchaseList {
+    const s = this.storage();
+    let kept = 0;
+    for (let i = 0, at = 1; i < this.length; i++, at += 10) if ((s[at + 2] as number) >= oldest) kept++;
+    if (kept === this.length) return this;
+    const out: Storage = new Array(1 + (kept + (kept >> 1) + 4) * 10);
+    out[0] = kept;
+    let j = 1;
+    for (let i = 0, at = 1; i < this.length; i++, at += 10) {
+      if ((s[at + 2] as number) < oldest) continue;
+      for (let k = 0; k < 10; k++) out[j + k] = s[at + k];
+      j += 10;
+    }
+    return new PurchaseList(out, kept);
+  }
+
   /** See withField: the purchase at i earned `points` more, under programme `version`. */
   withEarned(i: number, points: number, version: string, inPlace: boolean): PurchaseList {
     // withField twice, by hand: every purchase takes this path (its PointsEarned)

@@ -60,6 +60,7 @@ describe('PurchaseList', () => {
       fc.record({ k: fc.nat(), id, kind: fc.constant('append' as const) }),
       fc.record({ k: fc.nat(), id, kind: fc.constant('appendNew' as const) }),
       fc.record({ k: fc.nat(), id: fc.constantFrom('p1', 'p2'), kind: fc.constant('filter' as const) }),
+      fc.record({ k: fc.nat(), id: fc.constant(''), kind: fc.constant('atOrAfter' as const) }),
       fc.record({ k: fc.nat(), id: fc.constantFrom('p1', 'p4'), kind: fc.constant('with' as const) }),
       fc.record({ k: fc.nat(), id: fc.constant(''), kind: fc.constantFrom('earn' as const, 'refund' as const, 'reverse' as const) }),
     );
@@ -82,6 +83,11 @@ describe('PurchaseList', () => {
           } else if (o.kind === 'filter') {
             lists.push(lists[k].filter((r) => r.id !== o.id));
             model.push(model[k].filter((r) => r.id !== o.id));
+          } else if (o.kind === 'atOrAfter') {
+            // what compact keeps: purchases at or after an instant (here the middle one's)
+            const oldest = model[k].length > 0 ? model[k][model[k].length >> 1].at : 0;
+            lists.push(lists[k].atOrAfter(oldest));
+            model.push(model[k].filter((r) => r.at >= oldest));
           } else if (i < 0) {
             return;
           } else if (o.kind === 'with') {

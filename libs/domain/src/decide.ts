@@ -19,7 +19,7 @@ import {
 import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, PurchaseMade, RedemptionRefusalCode, RedemptionRefused } from './events';
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
-import { IdempotencyRecord, MemberState, assertNever, available, findPurchase, withFields } from './state';
+import { IdempotencyRecord, MemberState, assertNever, available, findPurchase, withForgotten } from './state';
 import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
 
 export type RejectionCode =
@@ -592,22 +592,25 @@ export function compact(s: MemberState, p: Programme, now: string): MemberState 
   for (let i = 0; i < qualifying.length; i += 2) {
     if (qualifying[i] <= oldestQ || qualifying[i + 1] === 0) qualifyingStale = true;
   }
-  const leaving = purchases.some((x) => x.at < oldest);
+  // fields read in place: compact runs for every member of every ledger batch
+  let leaving = false;
+  for (let i = 0; i < purchases.length; i++) if (purchases.field(i, 'at') < oldest) leaving = true;
   if (qualifyingStale || leaving) {
     const q: number[] = [];
     for (let i = 0; i < qualifying.length; i += 2) {
       if (qualifying[i] > oldestQ && qualifying[i + 1] !== 0) q.push(qualifying[i], qualifying[i + 1]);
     }
     if (leaving) {
-      for (const x of purchases) {
-        const pts = x.earned - x.reversed;
-        if (x.at < oldest && x.at > oldestQ && pts !== 0) q.push(x.at, pts);
+      for (let i = 0; i < purchases.length; i++) {
+        const at = purchases.field(i, 'at');
+        const pts = purchases.field(i, 'earned') - purchases.field(i, 'reversed');
+        if (at < oldest && at > oldestQ && pts !== 0) q.push(at, pts);
       }
-      purchases = purchases.filter((x) => x.at >= oldest);
+      purchases = purchases.atOrAfter(oldest);
     }
     qualifying = q;
   }
   const idempotency = s.rare.idempotency.some((x) => x.at < oldest) ? s.rare.idempotency.filter((x) => x.at >= oldest) : s.rare.idempotency;
   if (purchases === s.purchases && idempotency === s.rare.idempotency && qualifying === s.rare.qualifying) return s;
-  return withFields(s, { purchases, idempotency, qualifying });
+  return withForgotten(s, purchases, qualifying, idempotency);
 }

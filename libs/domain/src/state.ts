@@ -158,6 +158,13 @@ export function withFields(s: MemberState, changes: Partial<FlatState>): MemberS
   return flatToState({ ...stateToFlat(s), ...changes });
 }
 
+/** s with other purchases, qualifying pairs and idempotency records (what `compact` changes). */
+export function withForgotten(s: MemberState, purchases: PurchaseList, qualifying: QualifyingPairs, idempotency: readonly IdempotencyRecord[]): MemberState {
+  const r = s.rare;
+  const rare = qualifying === r.qualifying && idempotency === r.idempotency ? r : { ...rareOf(r), qualifying, idempotency };
+  return stateOf(s.memberId, s.enrolled, s.sequence, s.tier, s.earned, s.purchaseCount, s.lots, purchases, rare);
+}
+
 function rareOf(r: RareFields): RareFields {
   return {
     redeemed: r.redeemed,
