@@ -259,6 +259,12 @@ function lotNumber(id: string): number {
 
 class Unencodable extends Error {}
 
+/** v zigzag-encoded (2|v| + sign), for the signed columns; Unencodable beyond ±2^51. */
+function zigzag(v: number): number {
+  if (!Number.isInteger(v) || v >= LIMIT / 2 || v <= -LIMIT / 2) throw new Unencodable();
+  return v < 0 ? -2 * v - 1 : 2 * v;
+}
+
 /** Thrown by a Latin-1 writer at a char above U+00FF: the state is written again by a wide one. */
 class Wide extends Error {}
 
@@ -342,46 +348,59 @@ class Writer {
       if (!Number.isInteger(v) || v < 0 || v >= LIMIT) throw new Unencodable();
       if (v > max) max = v;
     }
-    let w = 0;
-    for (let m = max; m > 0; m = Math.floor(m / 64)) w++;
-    this.room(1 + w * vs.length);
-    const out = this.out;
-    out[this.n++] = DIGIT_CODES[w];
-    for (let i = 0; i < vs.length; i++) {
-      let v = vs[i];
-      // most significant first; integer operations below 2^31 (as in u)
-      for (let k = w - 1; k >= 0; k--) {
-        if (v > 0x7fffffff) {
-          const low = v % 64;
-          out[this.n + k] = DIGIT_CODES[low];
-          v = (v - low) / 64;
-        } else {
-          out[this.n + k] = DIGIT_CODES[v & 63];
-          v >>>= 6;
-        }
-      }
-      this.n += w;
-    }
+    const w = this.width(max, vs.length);
+    for (let i = 0; i < vs.length; i++) this.fixed(vs[i], w);
   }
 
   /** A column of signed integers (zigzag). */
   scol(vs: readonly number[]): void {
-    const z = new Array<number>(vs.length);
+    let max = 0;
     for (let i = 0; i < vs.length; i++) {
-      const v = vs[i];
-      if (!Number.isInteger(v) || v >= LIMIT / 2 || v <= -LIMIT / 2) throw new Unencodable();
-      z[i] = v < 0 ? -2 * v - 1 : 2 * v;
+      const z = zigzag(vs[i]);
+      if (z > max) max = z;
     }
-    this.col(z);
+    const w = this.width(max, vs.length);
+    for (let i = 0; i < vs.length; i++) this.fixed(zigzag(vs[i]), w);
   }
 
   /** First value absolute (signed scalar), then the differences as a signed column. */
   deltas(vs: readonly number[]): void {
     if (vs.length === 0) return;
     this.s(vs[0]);
-    const d = new Array<number>(vs.length - 1);
-    for (let i = 1; i < vs.length; i++) d[i - 1] = vs[i] - vs[i - 1];
-    this.scol(d);
+    let max = 0;
+    for (let i = 1; i < vs.length; i++) {
+      const z = zigzag(vs[i] - vs[i - 1]);
+      if (z > max) max = z;
+    }
+    const w = this.width(max, vs.length - 1);
+    for (let i = 1; i < vs.length; i++) this.fixed(zigzag(vs[i] - vs[i - 1]), w);
+  }
+
+  /** The width of a column of n values up to max (its first char, written here), with room for them. */
+  private width(max: number, n: number): number {
+    let w = 0;
+    for (let m = max; m > 0; m = Math.floor(m / 64)) w++;
+    this.room(1 + w * n);
+    this.out[this.n++] = DIGIT_CODES[w];
+    return w;
+  }
+
+  /** v in exactly w chars, most significant first (room made by width). */
+  private fixed(v: number, w: number): void {
+    const out = this.out;
+    const at = this.n;
+    for (let k = w - 1; k >= 0; k--) {
+      // integer operations below 2^31 (a float % is a call)
+      if (v > 0x7fffffff) {
+        const low = v % 64;
+        out[at + k] = DIGIT_CODES[low];
+        v = (v - low) / 64;
+      } else {
+        out[at + k] = DIGIT_CODES[v & 63];
+        v >>>= 6;
+      }
+    }
+    this.n = at + w;
   }
 
   /** The string written. */
