@@ -67,6 +67,19 @@ function eventfulMonth(): MemberState {
   ]);
 }
 
+/** A month with chars above U+00FF in the member id, purchase and refund ids, a key and a reference (the wide writer). */
+function unicodeMonth(): MemberState {
+  const C = 'm-ü-会員';
+  const t = (days: number) => iso(Date.parse('2025-02-01T10:00:00Z') + days * 86_400_000);
+  return runAll(C, [
+    { type: 'EnrolMember', data: { memberId: C, birthday: '1985-02-10' }, metadata: m(1, t(0)) },
+    { type: 'RecordPurchase', data: { memberId: C, purchaseId: 'kassa-€-1', amount: 50_000, currency: 'USD', occurredAt: t(1) }, metadata: m(2, t(1)) },
+    { type: 'RecordPurchase', data: { memberId: C, purchaseId: 'kassa-€-2', amount: 7_000, currency: 'USD', occurredAt: t(2) }, metadata: m(3, t(2)) },
+    { type: 'RefundPurchase', data: { memberId: C, refundId: 'rück-1', purchaseId: 'kassa-€-1', amount: 10_000, currency: 'USD', occurredAt: t(3) }, metadata: m(4, t(3)) },
+    { type: 'RedeemPoints', data: { memberId: C, idempotencyKey: 'schlüssel-1', points: 20, reference: 'tüte' }, metadata: m(5, t(4)) },
+  ]);
+}
+
 // Written by the format 2 writer for yearOfPurchases() and eventfulMonth().
 const FORMAT_2_YEAR =
   "2Dmember-000123p318PlatinumxmQWh200006f_100q1Z1s21444244448444444444444644444444444624Y555K5Z1a5q636" +
@@ -135,6 +148,30 @@ const JSON_1_EVENTFUL =
   "\"k2\",\"1bzzap67uy3\",1739095200,0,\"254b237f-e7e1-56c5-863d-37b4ded82131\",100,4450,17],[\"k3\",\"128u21lp1" +
   "db\",1739095200,2,\"unknown-reward\",0,4450,18,\"no reward yacht in the catalogue\"]],[\"m-x\"],1740787200]";
 
+// Written by the format 4 writer of d10490f (string concatenation) for the same histories and
+// unicodeMonth(): today's writer (a reused buffer) must write exactly these.
+const FORMAT_4_YEAR =
+  "4Dmember-000123p318PlatinumxmQWh200006f_100q1mqmbcq1Z1s21444244448444444444444644444444444624Y555K5Z" +
+  "1a5q636I6Y929M9iA0AMAgA-BKBeByCICcCyDGDaDwEEEYEuFCFYFsGAGWGqH8WfkjWg344dK04dK04dK000004dK04dK04dK04d" +
+  "K04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04d" +
+  "K04dK0e1WXcmld344dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK0" +
+  "4dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK020e0y1G1c1w2E2a2u3C4Q4o5E5e6" +
+  "06S6q7E9C9gAAAeB6BeC6CaD4I4IiJOK0KiLKLyMeNGNuOaPCPuQWC0Apos-1000409119129139149159169179189198250911" +
+  "WXuqze344dK04dK04dK04dK04dK04dK04dK04dK04dK04dK04dK03AdOAtbB7oBN_BeCBuPC8cCOpCf0CvDD9QDPd02DaDwEEEYE" +
+  "uFCFYFsGAGWGqH80172025-010q5144444444446026big-50Alb889rl406Wnybff30a1ff53cb9d-e7cf-5fa0-b2be-05fc3b" +
+  "4e3db3Wz3kjk1m34k-51B1bzzap67uy3Wvvggf30a13d801e03-06d0-5427-a01e-1eaa1b6aa30ae6shm1p30";
+const FORMAT_4_EVENTFUL =
+  "43m-bL16Silver-k3a30ak2Wz302f_10Wmpayp12Wmpayp11W102k6WglXnf3000202p1112WYXzpd33gC03z2G9n03z2G0002d4" +
+  "9O2d400172025-01061C1202r12r252a1B2bzyd2yk70xWYaoqd31a126475a1d-ad11-5507-ab73-09ccbe8b32d1lu9Zv4E2k" +
+  "1AkodkyxcochWwitqd32Jinsufficient-pointsKZv4Fd1redemption needs 10 points, 0 available2a2B2c0hjvcud2" +
+  "uWoryqd31a10a32a35d-bbd1-5701-b320-fa23a49be712mrDiy8G2k2B1bzzap67uy3Wg-Xrd30a1254b237f-e7e1-56c5-86" +
+  "3d-37b4ded82131e6as8H2k3B128u21lp1dbWg-Xrd32Eunknown-reward0as8IW1no reward yacht in the catalogue13" +
+  "m-x";
+const FORMAT_4_UNICODE =
+  "46m-ü-会員B16SilverXNK0a3002f_1002Wnm-vp13812626k1a1NWwwXmf33000gC000209kassa-€-1812WYXzpd33gC03CDG1jO" +
+  "32SG00027q1N21a00172025-0106181106rück-11Bschlüssel-1Aidvodk0m6vWgxiqd30a17b4be961-84f7-5ee9-843b-b2" +
+  "0a487e8de8e1oc1B0";
+
 describe('member state formats', () => {
   it('given states written in format 2, when read, then they are the states of the same histories today, with tierSince 0', () => {
     for (const [raw, today] of [
@@ -163,6 +200,17 @@ describe('member state formats', () => {
       const read = deserializeState(raw);
       expect(read).toEqual(today);
       expect(serializeState(read)).toBe(serializeState(today));
+    }
+  });
+
+  it('given the histories, when their states are written today, then the strings are the ones the earlier format 4 writer wrote, and read back the same', () => {
+    for (const [raw, today] of [
+      [FORMAT_4_YEAR, yearOfPurchases()],
+      [FORMAT_4_EVENTFUL, eventfulMonth()],
+      [FORMAT_4_UNICODE, unicodeMonth()],
+    ] as const) {
+      expect(serializeState(today)).toBe(raw);
+      expect(deserializeState(raw)).toEqual(today);
     }
   });
 
