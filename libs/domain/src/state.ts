@@ -110,7 +110,7 @@ export interface RareFields {
   readonly tierSince: number;
 }
 
-/** The fields of a state, flat (for building one field by field: `stateOf`). */
+/** The fields of a state, flat (deserialisation and tests: `flatToState`, `withFields`). */
 export type FlatState = Omit<MemberState, 'rare'> & RareFields;
 
 export function initialState(memberId: string): MemberState {
@@ -160,8 +160,13 @@ export function withFields(s: MemberState, changes: Partial<FlatState>): MemberS
 
 /** s with other purchases, qualifying pairs and idempotency records (what `compact` changes). */
 export function withForgotten(s: MemberState, purchases: PurchaseList, qualifying: QualifyingPairs, idempotency: readonly IdempotencyRecord[]): MemberState {
-  const r = s.rare;
-  const rare = qualifying === r.qualifying && idempotency === r.idempotency ? r : { ...rareOf(r), qualifying, idempotency };
+  let rare = s.rare;
+  if (qualifying !== rare.qualifying || idempotency !== rare.idempotency) {
+    const copy: Writable<RareFields> = rareOf(rare); // a literal of rareOf's shape, not a spread's
+    copy.qualifying = qualifying;
+    copy.idempotency = idempotency;
+    rare = copy;
+  }
   return stateOf(s.memberId, s.enrolled, s.sequence, s.tier, s.earned, s.purchaseCount, s.lots, purchases, rare);
 }
 
