@@ -14,8 +14,9 @@ async function batchCounts(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const counts: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    if (!line.startsWith('loyalty_batch_seconds_count{')) continue;
-    const stage = /stage="([^"]+)"/.exec(line)?.[1] ?? '?';
+    const kind = line.startsWith('loyalty_batch_seconds_count{') ? '' : line.startsWith('loyalty_batch_seconds_sum{') ? ' seconds' : null;
+    if (kind === null) continue;
+    const stage = (/stage="([^"]+)"/.exec(line)?.[1] ?? '?') + kind;
     counts[stage] = (counts[stage] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return counts;
@@ -73,7 +74,10 @@ async function main(): Promise<void> {
     console.log(`  ${'all'.padEnd(10)} ${perPurchase(total)}`);
     const stages: Record<string, number> = {};
     batches1.forEach((b, i) => Object.entries(b).forEach(([stage, n]) => (stages[stage] = (stages[stage] ?? 0) + n - (batches0[i][stage] ?? 0))));
-    console.log(`  batches per second: ${Object.entries(stages).map(([s, n]) => `${s} ${Math.round(n / wall)}`).join(', ')}`);
+    const names = Object.keys(stages).filter((s) => !s.endsWith(' seconds'));
+    console.log(`  batches per second: ${names.map((s) => `${s} ${Math.round(stages[s] / wall)}`).join(', ')}`);
+    // A batch's time: from its fetch being handed over to its transaction committed.
+    console.log(`  mean batch time, ms: ${names.map((s) => `${s} ${stages[s] ? Math.round((stages[`${s} seconds`] * 1000) / stages[s]) : '-'}`).join(', ')}`);
     await producer.disconnect();
     await sleep(100);
   } finally {
