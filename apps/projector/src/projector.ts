@@ -85,6 +85,13 @@ export class Projector {
       });
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (consumer !== this.consumer) {
+        // A replaced consumer that kafkajs restarted anyway came back as a second member: it
+        // would hold partitions it never projects (as in TransactionalProcessor).
+        this.o.logger.warn('a replaced projector consumer joined the group again; disconnecting it', { store: store.name });
+        void withTimeout('consumer disconnect', 15000, consumer.disconnect()).catch(() => undefined);
+        return;
+      }
       // Synchronous on purpose: the seeks are registered before the first fetch.
       this.assigned = e.payload.memberAssignment[topic] ?? [];
       this.seekAssigned();
