@@ -135,6 +135,12 @@ function check(o: Record<string, unknown>, given: CommandMetadata | undefined): 
 }
 
 /**
+ * Metadata for callers that stamp their own (the ledger) or never use it (the ingest, which
+ * forwards the message's bytes): validation then does not read the clock.
+ */
+export const METADATA_STAMPED_LATER: CommandMetadata = Object.freeze({ commandId: '', correlationId: '', now: '' });
+
+/**
  * Validates one inbound message of `loyalty.purchases` and turns it into a command.
  *
  * `raw` is either the message value as received (Buffer / Uint8Array / string: size

@@ -1,6 +1,6 @@
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { validatePurchaseMessage } from '@loyalty/domain';
+import { METADATA_STAMPED_LATER, validatePurchaseMessage } from '@loyalty/domain';
 import { deadLetterHeaders, TransactionalProcessor, UPSTREAM_ORIGIN_HEADER, upstreamOriginHeader, type BatchInfo, type TopicNames } from '@loyalty/kafka';
 
 export interface IngestOptions {
@@ -11,8 +11,6 @@ export interface IngestOptions {
   partitionsConsumedConcurrently: number;
   onBatchCommitted?: (info: BatchInfo) => void;
 }
-
-const UNUSED_METADATA = { commandId: '', correlationId: '', now: '' };
 
 /**
  * Upstream purchases → commands keyed by memberId. Invalid input goes to the dead-letter
@@ -49,7 +47,7 @@ export class Ingest {
     const deadLetters: Message[] = [];
     for (const m of messages) {
       // The ledger names the command (upstreamCommandId) and stamps the time.
-      const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0), UNUSED_METADATA);
+      const verdict = validatePurchaseMessage(m.value ?? Buffer.alloc(0), METADATA_STAMPED_LATER);
       if (!verdict.ok) {
         deadLetters.push({ key: m.key, value: m.value, headers: deadLetterHeaders('ingest', { topic, partition, offset: m.offset }, verdict.reason, verdict.message) });
         continue;

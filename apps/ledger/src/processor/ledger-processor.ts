@@ -1,7 +1,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { compact, upstreamCommandId, validatePurchaseMessage, type MemberCommand, type Programme } from '@loyalty/domain';
+import { compact, METADATA_STAMPED_LATER, upstreamCommandId, validatePurchaseMessage, type MemberCommand, type Programme } from '@loyalty/domain';
 import {
   deadLetterHeaders,
   eventMessage,
@@ -179,16 +179,13 @@ type ReadCommand =
   | { ok: true; command: CommandMessage; /** the value is the upstream message (UPSTREAM_ORIGIN_HEADER) */ upstream: boolean }
   | { ok: false; reason: string; deadLetter?: { origin: CommandOrigin; reason: string; message: string } };
 
-/** Metadata for validatePurchaseMessage, which would otherwise read the clock: the ledger sets its own below. */
-const UPSTREAM_METADATA = { commandId: '', correlationId: '', now: '' };
-
 /** A command of either format: JSON (API, scheduler, ledger, older ingests) or an upstream message with its origin. */
 function readCommand(message: KafkaMessage): ReadCommand {
   const upstreamOrigin = message.headers?.[UPSTREAM_ORIGIN_HEADER];
   if (upstreamOrigin !== undefined) {
     // A malformed origin is a bug of ours: the purchase still counts (its dead letter, if any, names no source).
     const origin = parseUpstreamOrigin(String(upstreamOrigin)) ?? { source: 'ingest' };
-    const verdict = validatePurchaseMessage(message.value ?? Buffer.alloc(0), UPSTREAM_METADATA);
+    const verdict = validatePurchaseMessage(message.value ?? Buffer.alloc(0), METADATA_STAMPED_LATER);
     if (!verdict.ok) return { ok: false, reason: verdict.reason, deadLetter: { origin, reason: verdict.reason, message: verdict.message } };
     const { type, data } = verdict.command;
     const id = upstreamCommandId(verdict.command);
