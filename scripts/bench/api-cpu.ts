@@ -4,8 +4,15 @@
 //     --builds DIR[,DIR…]  checkouts whose dist/apps/api/main.js are compared (default: this
 //                          one). Each round starts each build's API in turn (the order
 //                          reversed every other round: ABBA…), so the builds share the
-//                          machine's minutes.
+//                          machine's minutes. `floor` is lib/api-floor.ts: the same reads
+//                          on bare Fastify, without any of the API's request pipeline.
+//     --parallel           each round runs the builds' APIs AT THE SAME TIME (one port and one
+//                          autocannon each, same rate): on a shared machine they then see the
+//                          same contention, which sequential runs do not (their CPU per
+//                          request moved by ±20 % between runs a minute apart)
 //     --rounds N           rounds (default 3)
+//     --idle-seconds N     before each run, the API's CPU with no requests is read for this long
+//                          (default 5): ms of CPU per second, its background work
 //     --rate N             offered requests/s of each run (default 1000)
 //     --seconds N          length of each run (default 10; a 3 s warm-up at the same rate comes first)
 //     --routes a,b         of balance, leaderboard (default both)
@@ -14,6 +21,7 @@
 //                          is stopped once the data is in, so only the API and Redis work)
 //     --rate-limit N       RATE_LIMIT_PER_SECOND of the API (burst 2N): the limiter's path runs
 //                          on every request as in production (default 0: off, as the bench has it)
+//     --node-flags "F …"   extra node/V8 flags of every API started (e.g. --max-semi-space-size=32)
 //     --cpu-prof           a V8 CPU profile of each measured run of the API, written to
 //                          bench-results/api-cpu/<build>-<route>-<round>.cpuprofile (read
 //                          them with dist/scripts/bench/cpuprofile-top.js)
@@ -32,7 +40,7 @@ import { flag, intOption, nodeFlagsFor, option } from '@loyalty/config';
 import { http, type HttpResult } from './lib/phases';
 import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAll, publishAtRate } from './lib/traffic';
-import { log, sleep } from './lib/util';
+import { freePort, log, sleep } from './lib/util';
 
 type Route = 'balance' | 'leaderboard';
 
@@ -42,6 +50,7 @@ interface Run extends HttpResult {
   /** The CPU per request split into user and kernel (system) time, µs. */
   userUs: number;
   sysUs: number;
+  idleCpuMsPerS: number;
 }
 
 /** utime and stime of a process, seconds (Linux /proc, 100 Hz ticks). */
@@ -51,15 +60,17 @@ function cpuOf(pid: number): { user: number; sys: number } {
   return { user: Number(parts[11]) / 100, sys: Number(parts[12]) / 100 };
 }
 
-async function startApi(stack: BenchStack, root: string, profileFile?: string): Promise<Proc> {
+async function startApi(stack: BenchStack, root: string, profileFile: string | undefined, nodeFlags: string[], port: number): Promise<Proc> {
   const preload = path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'cpu-profile-preload.js');
-  const child = spawn(process.execPath, [...nodeFlagsFor('api'), ...(profileFile ? ['-r', preload] : []), path.join(root, 'dist', 'apps', 'api', 'main.js')], {
-    cwd: root,
-    env: { ...process.env, ...stack.env, ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}) },
+  const script = root === 'floor' ? path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'api-floor.js') : path.join(root, 'dist', 'apps', 'api', 'main.js');
+  const child = spawn(process.execPath, [...nodeFlagsFor('api'), ...nodeFlags, ...(profileFile ? ['-r', preload] : []), script], {
+    cwd: root === 'floor' ? ROOT : root,
+    env: { ...process.env, ...stack.env, PORT: String(port), ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const p: Proc = { name: `api:${root}`, child, output: [], head: [] };
-  child.stdout!.on('data', (b: Buffer) => p.output.push(b.toString()));
+  // Kept whole for a post-mortem (--node-flags --trace-gc): the last 2,000 chunks.
+  child.stdout!.on('data', (b: Buffer) => p.output.push(b.toString()) > 2000 && p.output.shift());
   child.stderr!.on('data', (b: Buffer) => p.output.push(b.toString()));
   const deadline = Date.now() + 60_000;
   while (!/api listening/.test(p.output.join(''))) {
@@ -87,7 +98,7 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const builds = (option(args, 'builds') ?? ROOT).split(',').map((b) => path.resolve(b));
+  const builds = (option(args, 'builds') ?? ROOT).split(',').map((b) => (b === 'floor' ? b : path.resolve(b)));
   const rounds = intOption(args, 'rounds', 3);
   const rate = intOption(args, 'rate', 1000);
   const seconds = intOption(args, 'seconds', 10);
@@ -96,10 +107,13 @@ async function main(): Promise<void> {
   const ingestRate = intOption(args, 'ingest-rate', 0);
   const prof = flag(args, 'cpu-prof');
   const rateLimit = intOption(args, 'rate-limit', 0);
+  const parallel = flag(args, 'parallel');
+  const idleSeconds = intOption(args, 'idle-seconds', 5);
+  const nodeFlags = (option(args, 'node-flags') ?? '').split(' ').filter(Boolean);
   const outDir = path.join(ROOT, 'bench-results');
   const profDir = path.join(outDir, 'api-cpu');
   if (prof) fs.mkdirSync(profDir, { recursive: true });
-  for (const b of builds) if (!fs.existsSync(path.join(b, 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
+  for (const b of builds) if (b !== 'floor' && !fs.existsSync(path.join(b, 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
 
   const stack = new BenchStack('apicpu', 12);
   const stop = () => void stack.teardown().finally(() => process.exit(130));
@@ -139,33 +153,53 @@ async function main(): Promise<void> {
       leaderboard: () => '/v1/leaderboards/points?limit=10',
     };
 
+    /** One measured run of each build in `group` at the same time (a group of one: alone). */
+    const measure = async (group: string[], route: Route, round: number) => {
+      const apis: { build: string; label: string; api: Proc; url: string; file?: string }[] = [];
+      try {
+        for (const build of group) {
+          const label = build === 'floor' ? 'floor' : path.basename(build);
+          const file = prof ? path.join(profDir, `${label}-${route}-${round}.cpuprofile`) : undefined;
+          const port = await freePort();
+          apis.push({ build, label, file, url: `http://127.0.0.1:${port}`, api: await startApi(stack, build, file, nodeFlags, port) });
+        }
+        // Its CPU with no request at all (timers, the command-results consumer): ms per second.
+        const idle0 = apis.map((a) => cpuOf(a.api.child.pid!));
+        await sleep(idleSeconds * 1000);
+        const idle = apis.map((a, i) => {
+          const c = cpuOf(a.api.child.pid!);
+          return Math.round(((c.user + c.sys - idle0[i].user - idle0[i].sys) * 1000) / idleSeconds);
+        });
+        await Promise.all(apis.map((a) => http(stack, `${route}-warmup`, { rate, seconds: 3, path: paths[route], url: a.url })));
+        for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
+        const c0 = apis.map((a) => cpuOf(a.api.child.pid!));
+        const [results] = await Promise.all([
+          Promise.all(apis.map((a) => http(stack, route, { rate, seconds, path: paths[route], apiPid: a.api.child.pid!, url: a.url }))),
+          ingest(seconds),
+        ]);
+        const c1 = apis.map((a) => cpuOf(a.api.child.pid!));
+        for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
+        for (const a of apis) {
+          const t = Date.now();
+          while (a.file && !fs.existsSync(a.file) && Date.now() - t < 10_000) await sleep(100);
+        }
+        apis.forEach((a, i) => {
+          const r = results[i];
+          const per = (s: number) => Math.round((s * 1e6) / Math.max(1, r.requests));
+          const run = { ...r, build: a.label, round, idleCpuMsPerS: idle[i], userUs: per(c1[i].user - c0[i].user), sysUs: per(c1[i].sys - c0[i].sys) };
+          runs.push(run);
+          log(`round ${round} ${a.label} ${route}: ${r.apiCpuUsPerRequest} µs CPU/request (user ${run.userUs}, sys ${run.sysUs}; idle ${run.idleCpuMsPerS} ms/s), p50 ${r.p50} / p99 ${r.p99} ms, ${Math.round(r.achievedRps)}/s, non-2xx ${r.non2xx}, errors ${r.errors}`);
+        });
+      } finally {
+        await Promise.all(apis.map((a) => stack.stop(a.api)));
+      }
+    };
+
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 ? builds : [...builds].reverse();
-      for (const build of order) {
-        const label = path.basename(build);
-        for (const route of routes) {
-          const file = prof ? path.join(profDir, `${label}-${route}-${round}.cpuprofile`) : undefined;
-          const api = await startApi(stack, build, file);
-          try {
-            const pid = api.child.pid!;
-            await http(stack, `${route}-warmup`, { rate, seconds: 3, path: paths[route] });
-            if (file) process.kill(pid, 'SIGWINCH');
-            const c0 = cpuOf(pid);
-            const [r] = await Promise.all([http(stack, route, { rate, seconds, path: paths[route], apiPid: pid }), ingest(seconds)]);
-            const c1 = cpuOf(pid);
-            const per = (s: number) => Math.round((s * 1e6) / Math.max(1, r.requests));
-            if (file) {
-              process.kill(pid, 'SIGWINCH');
-              const t = Date.now();
-              while (!fs.existsSync(file) && Date.now() - t < 10_000) await sleep(100);
-            }
-            const run = { ...r, build: label, round, userUs: per(c1.user - c0.user), sysUs: per(c1.sys - c0.sys) };
-            runs.push(run);
-            log(`round ${round} ${label} ${route}: ${r.apiCpuUsPerRequest} µs CPU/request (user ${run.userUs}, sys ${run.sysUs}), p50 ${r.p50} / p99 ${r.p99} ms, ${Math.round(r.achievedRps)}/s, non-2xx ${r.non2xx}, errors ${r.errors}`);
-          } finally {
-            await stack.stop(api);
-          }
-        }
+      for (const route of routes) {
+        if (parallel) await measure(order, route, round);
+        else for (const build of order) await measure([build], route, round);
       }
     }
     await producer.disconnect();
@@ -174,7 +208,7 @@ async function main(): Promise<void> {
   }
 
   const lines = ['| build | route | µs CPU/request (each round) | median | of which sys | p50 ms | p99 ms | achieved/s | non-2xx |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
-  for (const b of builds.map((x) => path.basename(x))) {
+  for (const b of builds.map((x) => (x === 'floor' ? x : path.basename(x)))) {
     for (const route of routes) {
       const rs = runs.filter((r) => r.build === b && r.name === route);
       lines.push(
@@ -185,7 +219,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `api-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ builds, rounds, rate, seconds, purchases, ingestRate, rateLimit, runs }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ builds, rounds, rate, seconds, purchases, ingestRate, rateLimit, nodeFlags, parallel, runs }, null, 2));
   log(`results: ${path.relative(ROOT, file)}`);
 }
 

@@ -271,15 +271,15 @@ export interface HttpResult {
 export async function http(
   stack: BenchStack,
   name: string,
-  o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number; apiPid?: number },
+  o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number; apiPid?: number; url?: string },
 ): Promise<HttpResult> {
   const n = Math.ceil(o.rate * o.seconds * 1.1) + 100;
   const requests = Array.from({ length: n }, () => ({ method: o.method ?? 'GET', path: o.path(), ...(o.body ? { body: o.body() } : {}), ...(o.headers ? { headers: o.headers() } : {}) }));
-  const specFile = path.join(os.tmpdir(), `bench-http-${process.pid}-${name}.json`);
+  const specFile = path.join(os.tmpdir(), `bench-http-${process.pid}-${name}-${Math.random().toString(36).slice(2, 8)}.json`);
   fs.writeFileSync(
     specFile,
     JSON.stringify({
-      url: stack.apiUrl,
+      url: o.url ?? stack.apiUrl,
       connections: o.connections ?? 16,
       seconds: o.seconds,
       rate: o.rate,
