@@ -55,4 +55,21 @@ describe('RateLimiter', () => {
     expect(allowed).toBeGreaterThanOrEqual(200);
     expect(allowed).toBeLessThanOrEqual(200 + 2 * 10 + 2);
   });
+
+  it('takeWithoutRedis decides only what needs no Redis call: off, a lease left, a refusal standing; else it leaves the request to take()', async () => {
+    expect(limiter(0, 5).takeWithoutRedis('k-off')).toEqual({ allowed: true, remaining: 5, retryAfterS: 0 });
+    const big = limiter(1, 200);
+    expect(big.takeWithoutRedis('k-lease')).toBeUndefined();
+    expect((await big.take('k-lease')).allowed).toBe(true);
+    const calls = jest.spyOn(redis, 'evalsha');
+    expect(big.takeWithoutRedis('k-lease')).toMatchObject({ allowed: true });
+    expect(calls).not.toHaveBeenCalled();
+    calls.mockRestore();
+    await big.onApplicationShutdown();
+
+    const small = limiter(1, 1);
+    expect((await small.take('k-refused')).allowed).toBe(true);
+    expect((await small.take('k-refused')).allowed).toBe(false);
+    expect(small.takeWithoutRedis('k-refused')).toMatchObject({ allowed: false, remaining: 0 });
+  });
 });

@@ -1,12 +1,11 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { timingSafeEqual } from 'node:crypto';
 import type { AppConfig, Logger } from '@loyalty/config';
 import { apiError } from '../common/error.filter';
 import type { HttpReply, HttpRequest } from '../common/http-server';
 import { CONFIG, LOGGER } from '../infrastructure/tokens';
-import { ApiKeyStore, hashKey, roleAllows, type Role } from './api-key-store';
-import { RateLimiter } from './rate-limiter';
+import { ApiKeyStore, hashKeyHex, roleAllows, type Role } from './api-key-store';
+import { RateLimiter, type RateDecision } from './rate-limiter';
 
 export type { Role } from './api-key-store';
 export const ROLE_KEY = 'loyalty:role';
@@ -39,6 +38,8 @@ const TOUCH_EVERY_MS = 60_000;
 const CACHE_MAX = 10_000;
 const KEY_MAX_LENGTH = 256;
 
+const BOOTSTRAP: Principal = Object.freeze({ id: 'bootstrap', name: 'bootstrap', role: 'admin' });
+
 interface Cached {
   principal: Principal | null;
   fetchedAt: number;
@@ -55,7 +56,9 @@ interface Cached {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly bootstrap?: Buffer;
+  /** SHA-256 of the bootstrap key, hex. */
+  private readonly bootstrap?: string;
+  private readonly limitHeader: string;
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<Principal | null>>();
   private readonly touched = new Map<string, number>();
@@ -69,10 +72,16 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.bootstrap = config.http.bootstrapApiKey ? hashKey(config.http.bootstrapApiKey) : undefined;
+    this.bootstrap = config.http.bootstrapApiKey ? hashKeyHex(config.http.bootstrapApiKey) : undefined;
+    this.limitHeader = String(limiter.limit);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the key is in the cache and the rate limiter can answer without Redis
+   * (the common case): Nest awaits a promise a guard returns, and each await is CPU on every
+   * request. Otherwise the same checks, awaited.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const handler = context.getHandler();
     let declared = this.declared.get(handler);
     if (declared === undefined) {
@@ -91,15 +100,24 @@ export class ApiKeyGuard implements CanActivate {
       reply.header('WWW-Authenticate', 'Bearer');
       throw apiError(401, 'unauthorized', 'missing bearer API key (Authorization: Bearer <key>)');
     }
-    const principal = await this.authenticate(match[1]);
+    const known = this.authenticate(match[1]);
+    if (known instanceof Promise) return known.then((principal) => this.admit(principal, need, req, reply));
+    return this.admit(known, need, req, reply);
+  }
+
+  private admit(principal: Principal | null, need: Role, req: AuthedRequest, reply: HttpReply): boolean | Promise<boolean> {
     if (!principal) {
       reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw apiError(401, 'unauthorized', 'unknown or revoked API key');
     }
+    const now = this.limiter.takeWithoutRedis(principal.id);
+    if (now) return this.authorise(principal, need, now, req, reply);
+    return this.limiter.take(principal.id).then((rate) => this.authorise(principal, need, rate, req, reply));
+  }
 
-    const rate = await this.limiter.take(principal.id);
+  private authorise(principal: Principal, need: Role, rate: RateDecision, req: AuthedRequest, reply: HttpReply): boolean {
     if (this.limiter.enabled) {
-      reply.header('X-RateLimit-Limit', String(this.limiter.limit));
+      reply.header('X-RateLimit-Limit', this.limitHeader);
       reply.header('X-RateLimit-Remaining', String(rate.remaining));
     }
     if (!rate.allowed) {
@@ -114,16 +132,18 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(key: string): Promise<Principal | null> {
+  /** The key's principal (null: unknown or revoked), at once when cached, else after a lookup. */
+  private authenticate(key: string): Principal | null | Promise<Principal | null> {
     if (key.length > KEY_MAX_LENGTH) return null;
-    const hash = hashKey(key);
-    if (this.bootstrap && timingSafeEqual(hash, this.bootstrap)) return { id: 'bootstrap', name: 'bootstrap', role: 'admin' };
-    const id = hash.toString('hex');
+    const id = hashKeyHex(key);
+    // A plain comparison of digests, as the cache's lookup by digest below: its timing can
+    // only tell how much of SHA-256(guess) matches, which does not help to find the key.
+    if (id === this.bootstrap) return BOOTSTRAP;
     const cached = this.cache.get(id);
     if (cached && Date.now() - cached.fetchedAt < KEY_CACHE_MS) return cached.principal;
     let pending = this.inflight.get(id);
     if (!pending) {
-      pending = this.lookup(id, hash, cached).finally(() => this.inflight.delete(id));
+      pending = this.lookup(id, Buffer.from(id, 'hex'), cached).finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;

@@ -87,6 +87,7 @@ export class RateLimiter implements OnApplicationShutdown {
   private warnedAt = 0;
   private readonly rate: number;
   private readonly burst: number;
+  private readonly unlimited: RateDecision;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -95,6 +96,7 @@ export class RateLimiter implements OnApplicationShutdown {
   ) {
     this.rate = config.http.rateLimit.perSecond;
     this.burst = config.http.rateLimit.burst;
+    this.unlimited = Object.freeze({ allowed: true, remaining: this.burst, retryAfterS: 0 });
   }
 
   get limit(): number {
@@ -105,8 +107,13 @@ export class RateLimiter implements OnApplicationShutdown {
     return this.rate > 0;
   }
 
-  async take(subject: string): Promise<RateDecision> {
-    if (!this.enabled) return { allowed: true, remaining: this.burst, retryAfterS: 0 };
+  /**
+   * The decision when this instance can make it without Redis (limiter off, a refusal still
+   * standing, a local lease left), else undefined: then `take`. Lets the guard answer most
+   * requests synchronously.
+   */
+  takeWithoutRedis(subject: string): RateDecision | undefined {
+    if (!this.enabled) return this.unlimited;
     const now = Date.now();
     const est = this.estimates.get(subject);
     if (est && now - est.at < ESTIMATE_MS) {
@@ -119,6 +126,13 @@ export class RateLimiter implements OnApplicationShutdown {
         return { allowed: true, remaining: Math.floor(est.tokens), retryAfterS: 0 };
       }
     }
+    return undefined;
+  }
+
+  async take(subject: string): Promise<RateDecision> {
+    const local = this.takeWithoutRedis(subject);
+    if (local) return local;
+    const est = this.estimates.get(subject);
     try {
       // lazyConnect: 'wait' means not connected yet, and the first command connects.
       if (this.redis.status !== 'ready' && this.redis.status !== 'wait') throw new Error(`redis is ${this.redis.status}`);
@@ -144,7 +158,7 @@ export class RateLimiter implements OnApplicationShutdown {
         this.warnedAt = Date.now();
         this.logger.warn('rate limiter: Redis unavailable, limiting per instance in memory', { error: (err as Error).message });
       }
-      return this.takeLocally(subject);
+      return this.takeInMemory(subject);
     }
   }
 
@@ -183,7 +197,7 @@ export class RateLimiter implements OnApplicationShutdown {
     await this.flush();
   }
 
-  private takeLocally(subject: string): RateDecision {
+  private takeInMemory(subject: string): RateDecision {
     const now = Date.now();
     const b = this.local.get(subject) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
