@@ -6,6 +6,8 @@
 //                          reversed every other round: ABBA…), so the builds share the
 //                          machine's minutes. `floor` is lib/api-floor.ts: the same reads
 //                          on bare Fastify, without any of the API's request pipeline.
+//                          DIR@FLAG@FLAG… starts that build's API with those node flags
+//                          (e.g. /tmp/a@--max-semi-space-size=32), compared as a build of its own.
 //     --parallel           each round runs the builds' APIs AT THE SAME TIME (one port and one
 //                          autocannon each, same rate): on a shared machine they then see the
 //                          same contention, which sequential runs do not (their CPU per
@@ -60,10 +62,11 @@ function cpuOf(pid: number): { user: number; sys: number } {
   return { user: Number(parts[11]) / 100, sys: Number(parts[12]) / 100 };
 }
 
-async function startApi(stack: BenchStack, root: string, profileFile: string | undefined, nodeFlags: string[], port: number): Promise<Proc> {
+async function startApi(stack: BenchStack, build: string, profileFile: string | undefined, nodeFlags: string[], port: number): Promise<Proc> {
+  const [root, ...ownFlags] = build.split('@');
   const preload = path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'cpu-profile-preload.js');
   const script = root === 'floor' ? path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'api-floor.js') : path.join(root, 'dist', 'apps', 'api', 'main.js');
-  const child = spawn(process.execPath, [...nodeFlagsFor('api'), ...nodeFlags, ...(profileFile ? ['-r', preload] : []), script], {
+  const child = spawn(process.execPath, [...nodeFlagsFor('api'), ...nodeFlags, ...ownFlags, ...(profileFile ? ['-r', preload] : []), script], {
     cwd: root === 'floor' ? ROOT : root,
     env: { ...process.env, ...stack.env, PORT: String(port), ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,6 +102,7 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const builds = (option(args, 'builds') ?? ROOT).split(',').map((b) => (b === 'floor' ? b : path.resolve(b)));
+  const labelOf = (b: string) => (b === 'floor' ? b : path.basename(b));
   const rounds = intOption(args, 'rounds', 3);
   const rate = intOption(args, 'rate', 1000);
   const seconds = intOption(args, 'seconds', 10);
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
   const outDir = path.join(ROOT, 'bench-results');
   const profDir = path.join(outDir, 'api-cpu');
   if (prof) fs.mkdirSync(profDir, { recursive: true });
-  for (const b of builds) if (b !== 'floor' && !fs.existsSync(path.join(b, 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
+  for (const b of builds) if (b !== 'floor' && !fs.existsSync(path.join(b.split('@')[0], 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
 
   const stack = new BenchStack('apicpu', 12);
   const stop = () => void stack.teardown().finally(() => process.exit(130));
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
       const apis: { build: string; label: string; api: Proc; url: string; file?: string }[] = [];
       try {
         for (const build of group) {
-          const label = build === 'floor' ? 'floor' : path.basename(build);
+          const label = labelOf(build);
           const file = prof ? path.join(profDir, `${label}-${route}-${round}.cpuprofile`) : undefined;
           const port = await freePort();
           apis.push({ build, label, file, url: `http://127.0.0.1:${port}`, api: await startApi(stack, build, file, nodeFlags, port) });
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
   }
 
   const lines = ['| build | route | µs CPU/request (each round) | median | of which sys | p50 ms | p99 ms | achieved/s | non-2xx |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
-  for (const b of builds.map((x) => (x === 'floor' ? x : path.basename(x)))) {
+  for (const b of builds.map(labelOf)) {
     for (const route of routes) {
       const rs = runs.filter((r) => r.build === b && r.name === route);
       lines.push(
