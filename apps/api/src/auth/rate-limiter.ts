@@ -174,7 +174,8 @@ export class RateLimiter implements OnApplicationShutdown {
   }
 
   private scheduleFlush(): void {
-    this.flushTimer ??= setTimeout(() => {
+    if (this.flushTimer) return; // called for every leased request: unref once, not each time
+    this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
     }, FLUSH_MS);
