@@ -5,7 +5,8 @@
 //                          one). Each round starts each build's API in turn (the order
 //                          reversed every other round: ABBA…), so the builds share the
 //                          machine's minutes. `floor` is lib/api-floor.ts: the same reads
-//                          on bare Fastify, without any of the API's request pipeline.
+//                          on bare Fastify, without any of the API's request pipeline;
+//                          `floor-nest` (lib/api-floor-nest.ts) the same as Nest controllers.
 //                          DIR@FLAG@FLAG… starts that build's API with those node flags
 //                          (e.g. /tmp/a@--max-semi-space-size=32), compared as a build of its own.
 //     --parallel           each round runs the builds' APIs AT THE SAME TIME (one port and one
@@ -65,9 +66,10 @@ function cpuOf(pid: number): { user: number; sys: number } {
 async function startApi(stack: BenchStack, build: string, profileFile: string | undefined, nodeFlags: string[], port: number): Promise<Proc> {
   const [root, ...ownFlags] = build.split('@');
   const preload = path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'cpu-profile-preload.js');
-  const script = root === 'floor' ? path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', 'api-floor.js') : path.join(root, 'dist', 'apps', 'api', 'main.js');
+  const floors: Record<string, string> = { floor: 'api-floor.js', 'floor-nest': 'api-floor-nest.js' };
+  const script = floors[root] ? path.join(ROOT, 'dist', 'scripts', 'bench', 'lib', floors[root]) : path.join(root, 'dist', 'apps', 'api', 'main.js');
   const child = spawn(process.execPath, [...nodeFlagsFor('api'), ...nodeFlags, ...ownFlags, ...(profileFile ? ['-r', preload] : []), script], {
-    cwd: root === 'floor' ? ROOT : root,
+    cwd: floors[root] ? ROOT : root,
     env: { ...process.env, ...stack.env, PORT: String(port), ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -101,8 +103,9 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const builds = (option(args, 'builds') ?? ROOT).split(',').map((b) => (b === 'floor' ? b : path.resolve(b)));
-  const labelOf = (b: string) => (b === 'floor' ? b : path.basename(b));
+  const isFloor = (b: string) => b === 'floor' || b === 'floor-nest';
+  const builds = (option(args, 'builds') ?? ROOT).split(',').map((b) => (isFloor(b) ? b : path.resolve(b)));
+  const labelOf = (b: string) => (isFloor(b) ? b : path.basename(b));
   const rounds = intOption(args, 'rounds', 3);
   const rate = intOption(args, 'rate', 1000);
   const seconds = intOption(args, 'seconds', 10);
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const outDir = path.join(ROOT, 'bench-results');
   const profDir = path.join(outDir, 'api-cpu');
   if (prof) fs.mkdirSync(profDir, { recursive: true });
-  for (const b of builds) if (b !== 'floor' && !fs.existsSync(path.join(b.split('@')[0], 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
+  for (const b of builds) if (!isFloor(b) && !fs.existsSync(path.join(b.split('@')[0], 'dist', 'apps', 'api', 'main.js'))) throw new Error(`no build in ${b} (npm run build there)`);
 
   const stack = new BenchStack('apicpu', 12);
   const stop = () => void stack.teardown().finally(() => process.exit(130));
