@@ -275,21 +275,15 @@ export class TransactionalProcessor {
     const tx = await producer.transaction();
     try {
       const outputs = output.topicMessages.filter((t) => t.messages.length > 0);
-      // The outputs and the offsets are sent together, as the Java producer does (its
-      // AddOffsetsToTxn does not wait for the batches in flight): one wait fewer per
-      // transaction. The commit waits for both; on a failure the abort waits for both too.
-      const sent = await Promise.allSettled([
-        outputs.length ? withTimeout('transactional send', TX_TIMEOUT_MS, tx.sendBatch({ topicMessages: outputs, acks: -1 })) : undefined,
-        withTimeout(
-          'sendOffsets',
-          TX_TIMEOUT_MS,
-          tx.sendOffsets({
-            consumerGroupId: this.o.groupId,
-            topics: [{ topic: this.o.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
-          }),
-        ),
-      ]);
-      for (const r of sent) if (r.status === 'rejected') throw r.reason;
+      if (outputs.length) await withTimeout('transactional send', TX_TIMEOUT_MS, tx.sendBatch({ topicMessages: outputs, acks: -1 }));
+      await withTimeout(
+        'sendOffsets',
+        TX_TIMEOUT_MS,
+        tx.sendOffsets({
+          consumerGroupId: this.o.groupId,
+          topics: [{ topic: this.o.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+        }),
+      );
       await withTimeout('commit', TX_TIMEOUT_MS, tx.commit());
     } catch (err) {
       this.o.logger.warn('transaction failed; the batch will be read again from the committed offset', {
