@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const groupPrefix = `${config.topics.prefix}`;
   let members = () => 0;
   if (stage === 'ingest') {
-    const ingest = new Ingest({ kafka, logger, topics, groupId: `${groupPrefix}ingest`, partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently });
+    const ingest = new Ingest({ kafka, logger, topics, groupId: `${groupPrefix}ingest`, partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently, fetchWaitMs: config.ledger.ingestFetchWaitMs });
     onShutdown(logger, [() => ingest.stop()]);
     await ingest.start();
   } else if (stage === 'ledger') {

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     topics,
     groupId: `${groupPrefix}ingest`,
     partitionsConsumedConcurrently: config.ledger.partitionsConsumedConcurrently,
+    fetchWaitMs: config.ledger.ingestFetchWaitMs,
     onBatchCommitted: observe('ingest'),
   });
   const processor = new LedgerProcessor({

@@ -38,6 +38,7 @@ const schema = {
 
   METRICS_PORT: int({ default: 0, min: 0, max: 65535 }), // ledger and projector: /metrics and /health; 0 = off
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 6, min: 1, max: 64 }),
+  INGEST_FETCH_WAIT_MS: int({ default: 100, min: 0, max: 1000 }), // how long the ingest lets input gather before a transaction; 0 = none
   LEDGER_ROLES: str({ default: 'ingest,ledger', pattern: /^(ingest|ledger)(,(ingest|ledger))?$/ }), // run the ingest and the ledger in separate processes to use two cores
   PROJECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
   SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off
@@ -63,7 +64,7 @@ export interface AppConfig {
   redis: { url: string; keyPrefix: string; tls?: ConnectionOptions };
   http: { host: string; port: number; bootstrapApiKey?: string; commandTimeoutMs: number; rateLimit: { perSecond: number; burst: number } };
   programFile?: string;
-  ledger: { partitionsConsumedConcurrently: number; roles: Array<'ingest' | 'ledger'> };
+  ledger: { partitionsConsumedConcurrently: number; roles: Array<'ingest' | 'ledger'>; ingestFetchWaitMs: number };
   metrics: { port: number };
   /** Unix nice of the ledger and the projector (see lowerCpuPriority). */
   pipelineNice: number;
@@ -134,7 +135,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     },
     programFile: e.PROGRAM_FILE,
-    ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY, roles: e.LEDGER_ROLES.split(',') as Array<'ingest' | 'ledger'> },
+    ledger: { partitionsConsumedConcurrently: e.LEDGER_PARTITIONS_CONCURRENTLY, roles: e.LEDGER_ROLES.split(',') as Array<'ingest' | 'ledger'>, ingestFetchWaitMs: e.INGEST_FETCH_WAIT_MS },
     metrics: { port: e.METRICS_PORT },
     pipelineNice: e.PIPELINE_NICE,
     projector: { stores, schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS, partitionsConsumedConcurrently: e.PROJECTOR_PARTITIONS_CONCURRENTLY },

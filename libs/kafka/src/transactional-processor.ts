@@ -27,6 +27,12 @@ export interface TransactionalProcessorOptions {
   maxMessagesPerTransaction?: number;
   /** Bytes fetched per partition at a time. Default 256 KiB. */
   maxBytesPerPartition?: number;
+  /**
+   * How long the broker may hold a fetch for more input, and how much input ends the wait
+   * (defaults 20 ms and 1 byte: a batch as soon as there is one). A stage nobody waits on
+   * can trade latency for fewer, bigger transactions (see Ingest).
+   */
+  fetchWait?: { maxMs: number; minBytes: number };
   /** Called once for newly owned partitions, after their producers fenced any zombie. */
   onPartitionsOwned?: (partitions: number[], heartbeat: () => Promise<void>) => Promise<void>;
   /** Called when partitions are lost (revoked or failed): drop what is held for them. */
@@ -95,7 +101,8 @@ export class TransactionalProcessor {
       // one partition's backlog delays all the others (an API command among them). A fetch
       // of about one transaction's worth per partition bounds that wait.
       maxBytesPerPartition: this.o.maxBytesPerPartition ?? 256 * 1024,
-      maxWaitTimeInMs: 20,
+      maxWaitTimeInMs: this.o.fetchWait?.maxMs ?? 20,
+      minBytes: this.o.fetchWait?.minBytes ?? 1,
       retry: { retries: 10, initialRetryTime: 100 },
     });
     this.consumer = consumer;

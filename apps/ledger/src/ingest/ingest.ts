@@ -9,6 +9,8 @@ export interface IngestOptions {
   topics: TopicNames;
   groupId: string;
   partitionsConsumedConcurrently: number;
+  /** INGEST_FETCH_WAIT_MS */
+  fetchWaitMs: number;
   onBatchCommitted?: (info: BatchInfo) => void;
 }
 
@@ -28,6 +30,11 @@ export class Ingest {
       inputTopic: o.topics.purchases,
       transactionalIdPrefix: o.groupId,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      // Nobody waits on the ingest's commands one by one: input gathers for up to fetchWaitMs
+      // (or until 1 MiB), so a moderate stream makes fewer, bigger transactions. At 1,300
+      // purchases/s, 20 ms and any byte made 220 ingest transactions a second, and the broker's
+      // work per transaction starved every stage (publish -> visible p99 5 s); 100 ms: 94.
+      fetchWait: o.fetchWaitMs > 0 ? { maxMs: o.fetchWaitMs, minBytes: 1024 * 1024 } : undefined,
       processBatch: async (partition, messages) => this.toCommands(partition, messages),
       onBatchCommitted: o.onBatchCommitted,
     });
