@@ -115,6 +115,17 @@ describe('instants', () => {
     );
   });
 
+  it('given a lot expiry formatted once, when other instants are parsed in between, then parseInstant still reads the expiry right (its own cache slot)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6_000_000_000 }), fc.array(instantText, { minLength: 0, maxLength: 4 }), (s, others) => {
+        const expiry = expiryIso(s, 12);
+        for (const o of others) expect(Object.is(parseInstant(o), referenceParse(o)) || parseInstant(o) === referenceParse(o)).toBe(true);
+        expect(parseInstant(expiry)).toBe(referenceParse(expiry));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('addMonthsSeconds clamps the day as the calendar does', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6_000_000_000 }), fc.integer({ min: 0, max: 60 }), (s, months) => {

@@ -19,11 +19,16 @@ let cacheKey = '';
 let cacheVal = NaN;
 let cacheKey2 = '';
 let cacheVal2 = NaN;
+// The instant secondsToIso last wrote (a lot's expiry): with one `now` per ledger batch it
+// is formatted once per batch, while every purchase's occurredAt passes through the two above.
+let mintedKey = '';
+let mintedVal = NaN;
 
 /** Parses an ISO 8601 instant with offset to epoch ms; NaN when malformed or not a real calendar date. */
 export function parseInstant(iso: string): number {
   if (iso === cacheKey) return cacheVal;
   if (iso === cacheKey2) return cacheVal2;
+  if (iso === mintedKey) return mintedVal;
   const v = parseInstantUncached(iso);
   cacheKey2 = cacheKey;
   cacheVal2 = cacheVal;
@@ -165,7 +170,12 @@ export function secondsToIso(s: number): string {
   }
   lastIso = isoString(isoY, isoM, isoD, s - days * DAY_S);
   lastIsoS = s;
-  if (isoY >= 100) remember(lastIso, s * 1000); // parseInstant reads years 0..99 as 19xx
+  if (isoY >= 100) {
+    // parseInstant reads years 0..99 as 19xx
+    remember(lastIso, s * 1000);
+    mintedKey = lastIso;
+    mintedVal = s * 1000;
+  }
   return lastIso;
 }
 
