@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     };
     result.domain = {
       decideEvolvePerSec: num(/= ([\d,]+) purchases\/s/),
+      decideEvolveBuiltAheadPerSec: num(/evolveAll RecordPurchase, 10,000 built ahead[^=]*= ([\d,]+) purchases\/s/),
       validatePerSec: num(/validatePurchaseMessage[^:]*: ([\d,]+) messages\/s/),
       stateBytesAfterYear: num(/: (\d+) bytes serialised/),
       output: out.trim(),
