@@ -10,10 +10,11 @@ describe('loadConfig', () => {
     expect(c.topics).toEqual({ prefix: 'loyalty.', partitions: 12, replicationFactor: 1 });
     expect(c.kafka.ssl).toBe(false);
     expect(c.kafka.sasl).toBeUndefined();
+    expect(c.ledger.ingestFetchWaitMs).toBe(100);
   });
 
   it('given bad values, when loaded, then every bad variable is named at once', () => {
-    const attempt = () => loadConfig({ PORT: 'abc', TOPIC_PARTITIONS: '0', KAFKA_BROKERS: 'nohostport', DATABASE_URL: 'mysql://x' });
+    const attempt = () => loadConfig({ PORT: 'abc', TOPIC_PARTITIONS: '0', KAFKA_BROKERS: 'nohostport', DATABASE_URL: 'mysql://x', INGEST_FETCH_WAIT_MS: '5000' });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/TOPIC_PARTITIONS must be an integer from 1/);
       expect(problems).toMatch(/KAFKA_BROKERS has an invalid entry 'nohostport'/);
       expect(problems).toMatch(/DATABASE_URL must use postgres:/);
+      expect(problems).toMatch(/INGEST_FETCH_WAIT_MS must be an integer from 0 to 1000/);
     }
   });
 
