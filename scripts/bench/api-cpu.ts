@@ -86,16 +86,6 @@ async function startApi(stack: BenchStack, build: string, profileFile: string | 
   return p;
 }
 
-async function waitVisible(stack: BenchStack, timeoutS: number): Promise<void> {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const l = await stack.lags();
-    if ([l.ingest, l.ledger, l.postgres, l.redis].every((x) => x <= stack.partitions)) return;
-    if (Date.now() > deadline) throw new Error(`pipeline did not catch up: ${JSON.stringify(l)}`);
-    await sleep(500);
-  }
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -137,7 +127,7 @@ async function main(): Promise<void> {
     const projector = await stack.start('projector');
     const producer = await connectProducer(stack.kafka);
     await publishAll(producer, stack.topics.purchases, traffic);
-    await waitVisible(stack, 600);
+    await stack.waitCaughtUp(600, 500);
     // Keys of the generator that the ingest refused (malformed) are not members: only ask for those the read model has.
     const known = (await stack.pool.query<{ member_id: string }>(`SELECT member_id FROM ${stack.schema}.member_balances`)).rows.map((r) => r.member_id);
     log(`${known.length} members visible`);

@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < o.ledgerProcesses; i++) procs.push(await stack.start('ledger', ledgerEnv, profArgs(`command-side-${i}`)));
       const cpu0 = procs.map((p) => cpuSecondsOf(p.child.pid!));
       const brokers = brokerPids();
-      const brokerCpu = () => brokers.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
+      const brokerCpu = () => cpuSecondsOfAll(brokers);
       const broker0 = brokerCpu();
       let last = Date.now();
       let ms = 0;
@@ -375,7 +375,7 @@ async function main(): Promise<void> {
           log(`latency: ${rate}/s offered for ${o.latencySeconds} s (1 in 100 a new member, polled in Redis and Postgres)`);
           const r = await measureLatency(stack, producer, { rate, seconds: o.latencySeconds, sampleEvery: 100, keys: lt.keys, values: lt.values, tag: `${rate}` });
           log(`  ${JSON.stringify({ achieved: Math.round(r.achievedRate), both: r.both, redis: r.redis.p99, postgres: r.postgres.p99, lost: r.lost })}`);
-          await waitAllZero(stack, 300);
+          await stack.waitCaughtUp(300);
           return r;
         };
         const runs = [await tryRate(o.rate)];
@@ -497,17 +497,6 @@ async function waitGroupsJoined(stack: BenchStack): Promise<void> {
     await sleep(200);
   }
   log('warning: not every consumer group was Stable after 30 s');
-}
-
-async function waitAllZero(stack: BenchStack, timeoutS: number): Promise<void> {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const l = await stack.lags();
-    // lag <= 1 per partition counts as caught up here (transaction markers, see timeStage)
-    if ([l.ingest, l.ledger, l.postgres, l.redis].every((x) => x <= stack.partitions)) return;
-    if (Date.now() > deadline) throw new Error(`pipeline did not catch up: ${JSON.stringify(l)}`);
-    await sleep(200);
-  }
 }
 
 /**

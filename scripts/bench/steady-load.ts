@@ -7,7 +7,7 @@
 // Run it against a broker of its own (KAFKA_BROKERS, BENCH_BROKER_MATCH) when others share the machine.
 import { BenchStack, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
-import { brokerPids, cpuSecondsOf, freePort, log, sleep } from './lib/util';
+import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, sleep } from './lib/util';
 import { intOption } from '@loyalty/config';
 
 async function batchCounts(port: number): Promise<Record<string, number>> {
@@ -58,13 +58,13 @@ async function main(): Promise<void> {
     await publishAtRate(producer, stack.topics.purchases, next, rate, warmup);
     const brokers = brokerPids();
     const cpu0 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
-    const broker0 = brokers.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+    const broker0 = cpuSecondsOfAll(brokers);
     const batches0 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
     const t0 = performance.now();
     const sent = await publishAtRate(producer, stack.topics.purchases, (i) => next(i + rate * warmup), rate, seconds);
     const wall = (performance.now() - t0) / 1000;
     const cpu1 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
-    const broker1 = brokers.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+    const broker1 = cpuSecondsOfAll(brokers);
     const batches1 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
     const perPurchase = (s: number) => `${Math.round((s * 1e6) / sent.sent)} µs/purchase (${((s / wall) * 100).toFixed(0)} % of a core)`;
     console.log(`rate ${rate}/s offered, ${Math.round(sent.sent / wall)}/s sent, ${wall.toFixed(1)} s measured, env ${JSON.stringify(env)}`);

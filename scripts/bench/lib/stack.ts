@@ -155,6 +155,17 @@ export class BenchStack {
     return out;
   }
 
+  /** Until every stage is caught up (lag <= 1 per partition: transaction markers, see timeStage). */
+  async waitCaughtUp(timeoutS: number, pollMs = 200): Promise<void> {
+    const deadline = Date.now() + timeoutS * 1000;
+    for (;;) {
+      const l = await this.lags();
+      if ([l.ingest, l.ledger, l.postgres, l.redis].every((x) => x <= this.partitions)) return;
+      if (Date.now() > deadline) throw new Error(`pipeline did not catch up: ${JSON.stringify(l)}`);
+      await sleep(pollMs);
+    }
+  }
+
   async topicHead(topic: string): Promise<number> {
     const o = await this.admin.fetchTopicOffsets(topic);
     return o.reduce((n, p) => n + Number(p.high), 0);

@@ -55,19 +55,22 @@ export function log(msg: string): void {
 export const fmt = (n: number | undefined | null, digits = 0): string =>
   n === undefined || n === null || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** The Redis servers on this machine (shared with whatever else uses them). */
-export function redisServerPids(): number[] {
+/** Processes whose /proc/<pid>/<file> (comm or cmdline) passes `test`. */
+function pidsWhere(file: 'comm' | 'cmdline', test: (text: string) => boolean): number[] {
   const out: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'redis-server') out.push(Number(d));
+      if (test(fs.readFileSync(`/proc/${d}/${file}`, 'utf8'))) out.push(Number(d));
     } catch {
       /* gone */
     }
   }
   return out;
 }
+
+/** The Redis servers on this machine (shared with whatever else uses them). */
+export const redisServerPids = (): number[] => pidsWhere('comm', (comm) => comm.trim() === 'redis-server');
 
 /** CPU seconds of several processes together. */
 export const cpuSecondsOfAll = (pids: number[]) => pids.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
@@ -77,15 +80,5 @@ export function brokerPids(): number[] {
   // On a machine with several brokers (others' tests), BENCH_BROKER_MATCH picks the one the
   // bench uses by a part of its command line (e.g. its data directory).
   const only = process.env.BENCH_BROKER_MATCH;
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmdline.includes('kafka.Kafka') && (!only || cmdline.includes(only))) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
+  return pidsWhere('cmdline', (cmdline) => cmdline.includes('kafka.Kafka') && (!only || cmdline.includes(only)));
 }
