@@ -10,7 +10,7 @@
 //                          DIR@FLAG@FLAG… starts that build's API with those node flags
 //                          (e.g. /tmp/a@--max-semi-space-size=32), compared as a build of its own.
 //     --parallel           each round runs the builds' APIs AT THE SAME TIME (one port and one
-//                          autocannon each, same rate): on a shared machine they then see the
+//                          load generator each, same rate): on a shared machine they then see the
 //                          same contention, which sequential runs do not (their CPU per
 //                          request moved by ±20 % between runs a minute apart)
 //     --rounds N           rounds (default 3)
@@ -31,7 +31,7 @@
 //
 // It brings up a BenchStack (own topics, database, Redis prefix; removed at the end), runs
 // the ledger and projector of this checkout's dist until the seeded traffic is visible,
-// then for each build: starts its API, drives the routes with autocannon (in a process of
+// then for each build: starts its API, drives the routes with the bench's open-loop load generator (in a process of
 // its own, lib/http-load.ts) at a fixed rate, and reads the API process's CPU (utime +
 // stime from /proc/<pid>/stat) before and after: µs of CPU per answered request, with
 // p50/p99 latency. Run it under `nice -n 19` on a shared machine: everything it starts

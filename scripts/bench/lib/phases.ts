@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { BenchStack, Proc, StageName } from './stack';
 import { publishAtRate } from './traffic';
+import type { LoadResult } from './http-load';
 import { cpuSecondsOf, log, now, rssOf, sleep, summary } from './util';
 
 export interface StageTiming {
@@ -254,6 +255,9 @@ export interface HttpResult {
   p90: number;
   p99: number;
   max: number;
+  /** From the request's write rather than its due time: leaves out the load generator's own delays. */
+  serviceP50?: number;
+  serviceP99?: number;
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -264,16 +268,16 @@ export interface HttpResult {
 }
 
 /**
- * autocannon at a fixed rate, in a child process (lib/http-load.ts) so that the bench's own
- * publisher does not delay its reads. The paths, bodies and headers are drawn here, one per
- * request the run can make, and replayed in order there.
+ * An open loop at a constant rate, in a child process (lib/http-load.ts, which says why not
+ * autocannon) so that the bench's own publisher does not delay its reads. The paths, bodies
+ * and headers are drawn here, one per request of the run, and replayed in order there.
  */
 export async function http(
   stack: BenchStack,
   name: string,
   o: { rate: number; seconds: number; method?: 'GET' | 'POST'; path: () => string; body?: () => string; headers?: () => Record<string, string>; connections?: number; apiPid?: number; url?: string },
 ): Promise<HttpResult> {
-  const n = Math.ceil(o.rate * o.seconds * 1.1) + 100;
+  const n = Math.max(1, Math.round(o.rate * o.seconds));
   const requests = Array.from({ length: n }, () => ({ method: o.method ?? 'GET', path: o.path(), ...(o.body ? { body: o.body() } : {}), ...(o.headers ? { headers: o.headers() } : {}) }));
   const specFile = path.join(os.tmpdir(), `bench-http-${process.pid}-${name}-${Math.random().toString(36).slice(2, 8)}.json`);
   fs.writeFileSync(
@@ -292,17 +296,19 @@ export async function http(
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [path.join(__dirname, 'http-load.js'), specFile], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { total: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; timeouts: number };
+    const r = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
     return {
       name,
       rate: o.rate,
       seconds: o.seconds,
       requests: r.total,
-      achievedRps: r.total / o.seconds,
+      achievedRps: r.answeredRate,
       p50: r.p50,
       p90: r.p90,
       p99: r.p99,
       max: r.max,
+      serviceP50: r.serviceP50,
+      serviceP99: r.serviceP99,
       non2xx: r.non2xx,
       errors: r.errors,
       timeouts: r.timeouts,
