@@ -24,8 +24,12 @@ start_app() {
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     log "$app: already running (pid $(cat "$pidfile"))"; return
   fi
+  # The pipeline in sessions of its own: its PIPELINE_NICE then ranks it below the API's
+  # session as well, where the kernel schedules by session (lowerSessionPriority).
+  local session=()
+  if [ "$app" != api ] && command -v setsid >/dev/null; then session=(setsid); fi
   # shellcheck disable=SC2046 # the app's V8 flags, one word each
-  nohup node $(node -p "require('./dist/libs/config/src/node-flags').nodeFlagsFor('$app').join(' ')") "dist/apps/$app/main.js" >"$RUN_DIR/logs/$app.log" 2>&1 &
+  "${session[@]}" nohup node $(node -p "require('./dist/libs/config/src/node-flags').nodeFlagsFor('$app').join(' ')") "dist/apps/$app/main.js" >"$RUN_DIR/logs/$app.log" 2>&1 &
   echo $! >"$pidfile"
   log "$app: started (pid $!, log .run/logs/$app.log)"
 }

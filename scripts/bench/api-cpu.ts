@@ -86,6 +86,34 @@ async function startApi(stack: BenchStack, build: string, profileFile: string | 
   return p;
 }
 
+/** The API's own view of its runtime (prom-client's default metrics): GC by kind, cumulative; event-loop delay since the last scrape. */
+async function runtimeOf(url: string): Promise<{ gc: Record<string, { n: number; s: number }>; lagP99: number; lagMax: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gc: Record<string, { n: number; s: number }> = {};
+  let lagP99 = NaN;
+  let lagMax = NaN;
+  for (const line of text.split('\n')) {
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const m = /^loyalty_api_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"/.exec(line);
+    if (m) {
+      gc[m[2]] ??= { n: 0, s: 0 };
+      if (m[1] === 'sum') gc[m[2]].s = v;
+      else gc[m[2]].n = v;
+    } else if (line.startsWith('loyalty_api_nodejs_eventloop_lag_p99_seconds ')) lagP99 = v;
+    else if (line.startsWith('loyalty_api_nodejs_eventloop_lag_max_seconds ')) lagMax = v;
+  }
+  return { gc, lagP99, lagMax };
+}
+
+/** GC pauses of the API during a run, by kind: count and ms, and its event-loop delay p99 / max. */
+function runtimeSummary(before: Awaited<ReturnType<typeof runtimeOf>>, after: Awaited<ReturnType<typeof runtimeOf>>): string {
+  const kinds = Object.keys(after.gc)
+    .map((k) => ({ k, n: after.gc[k].n - (before.gc[k]?.n ?? 0), ms: (after.gc[k].s - (before.gc[k]?.s ?? 0)) * 1000 }))
+    .filter((x) => x.n > 0)
+    .map((x) => `${x.k} ${x.n}× ${x.ms.toFixed(0)} ms (${(x.ms / x.n).toFixed(2)} each)`);
+  return `GC ${kinds.join(', ') || 'none'}; event loop delay p99 ${(after.lagP99 * 1000).toFixed(1)} / max ${(after.lagMax * 1000).toFixed(1)} ms`;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -170,11 +198,13 @@ async function main(): Promise<void> {
         await Promise.all(apis.map((a) => http(stack, `${route}-warmup`, { rate, seconds: 3, path: paths[route], url: a.url })));
         for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
         const c0 = apis.map((a) => cpuOf(a.api.child.pid!));
+        const rt0 = await Promise.all(apis.map((a) => runtimeOf(a.url)));
         const [results] = await Promise.all([
           Promise.all(apis.map((a) => http(stack, route, { rate, seconds, path: paths[route], apiPid: a.api.child.pid!, url: a.url }))),
           ingest(seconds),
         ]);
         const c1 = apis.map((a) => cpuOf(a.api.child.pid!));
+        const rt1 = await Promise.all(apis.map((a) => runtimeOf(a.url)));
         for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
         for (const a of apis) {
           const t = Date.now();
@@ -185,10 +215,15 @@ async function main(): Promise<void> {
           const per = (s: number) => Math.round((s * 1e6) / Math.max(1, r.requests));
           const run = { ...r, build: a.label, round, idleCpuMsPerS: idle[i], userUs: per(c1[i].user - c0[i].user), sysUs: per(c1[i].sys - c0[i].sys) };
           runs.push(run);
-          log(`round ${round} ${a.label} ${route}: ${r.apiCpuUsPerRequest} µs CPU/request (user ${run.userUs}, sys ${run.sysUs}; idle ${run.idleCpuMsPerS} ms/s), p50 ${r.p50} / p99 ${r.p99} ms, ${Math.round(r.achievedRps)}/s, non-2xx ${r.non2xx}, errors ${r.errors}`);
+          log(`round ${round} ${a.label} ${route}: ${r.apiCpuUsPerRequest} µs CPU/request (user ${run.userUs}, sys ${run.sysUs}; idle ${run.idleCpuMsPerS} ms/s), p50 ${r.p50} / p99 ${r.p99} ms (from the write ${r.serviceP50} / ${r.serviceP99}), ${Math.round(r.achievedRps)}/s, non-2xx ${r.non2xx}, errors ${r.errors}; ${runtimeSummary(rt0[i], rt1[i])}`);
         });
       } finally {
         await Promise.all(apis.map((a) => stack.stop(a.api)));
+        // What the API printed (e.g. with --node-flags --trace-gc), for a post-mortem.
+        if (nodeFlags.length) {
+          fs.mkdirSync(profDir, { recursive: true });
+          for (const a of apis) fs.writeFileSync(path.join(profDir, `${a.label}-${route}-${round}.log`), a.api.output.join(''));
+        }
       }
     };
 

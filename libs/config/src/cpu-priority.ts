@@ -32,3 +32,26 @@ export function lowerCpuPriority(nice: number): number {
   }
   return changed;
 }
+
+/**
+ * With autogroup scheduling (CONFIG_SCHED_AUTOGROUP, on by default in many kernels), a nice
+ * value ranks a thread only against the threads of its own session: a pipeline started in
+ * the API's session yields to the API, but that session as a whole competes on equal terms
+ * with the broker's and the databases', and an API that wakes behind a busy session waits
+ * out their time slices. A process that leads a session of its own (started with setsid)
+ * lowers the session's nice as well, and so yields to every other session. Returns whether
+ * it did; nothing happens in a session it shares, or where autogroups do not exist.
+ */
+export function lowerSessionPriority(nice: number): boolean {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+    if (nice <= 0 || session !== process.pid) return false;
+    const current = Number(/nice (-?\d+)/.exec(fs.readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? NaN);
+    if (!(current < nice)) return false;
+    fs.writeFileSync('/proc/self/autogroup', String(nice));
+    return true;
+  } catch {
+    return false; // no autogroups here, or not allowed: the threads' nice still applies
+  }
+}

@@ -5,10 +5,14 @@ import * as path from 'node:path';
 
 const LINUX = fs.existsSync('/proc/self/task');
 
+function compiled(): string {
+  const source = fs.readFileSync(path.join(__dirname, 'cpu-priority.ts'), 'utf8');
+  return transformSync(source, { module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }).code;
+}
+
 /** Runs lowerCpuPriority(n) for each n in a child process of its own (a lowered priority cannot be raised back) and reads every thread's nice. */
 function inAChildProcess(calls: number[]): { changed: number[]; nice: number[] } {
-  const source = fs.readFileSync(path.join(__dirname, 'cpu-priority.ts'), 'utf8');
-  const { code } = transformSync(source, { module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } });
+  const code = compiled();
   const program = `
     const module = { exports: {} }; const exports = module.exports;
     ${code}
@@ -35,5 +39,33 @@ function inAChildProcess(calls: number[]): { changed: number[]; nice: number[] }
     const { changed, nice } = inAChildProcess([7, 3, 0]);
     expect(changed.slice(1)).toEqual([0, 0]);
     expect(new Set(nice)).toEqual(new Set([7]));
+  });
+});
+
+/** Runs lowerSessionPriority(n) in a child process, leading a session of its own or not, and reads its autogroup's nice before and after. */
+function sessionCall(n: number, ownSession: boolean): { lowered: boolean; before: number; after: number } {
+  const program = `
+    const fs = require('node:fs'); const module = { exports: {} }; const exports = module.exports;
+    ${compiled()}
+    const nice = () => Number(/nice (-?\\d+)/.exec(fs.readFileSync('/proc/self/autogroup', 'utf8'))[1]);
+    const before = nice();
+    const lowered = exports.lowerSessionPriority(${n});
+    console.log(JSON.stringify({ lowered, before, after: nice() }));`;
+  const [cmd, ...args] = ownSession ? ['setsid', process.execPath] : [process.execPath];
+  return JSON.parse(execFileSync(cmd, [...args, '-e', program], { encoding: 'utf8' }));
+}
+
+const AUTOGROUPS = fs.existsSync('/proc/self/autogroup');
+
+(AUTOGROUPS ? describe : describe.skip)('lowerSessionPriority (kernels that schedule by session)', () => {
+  it('given a process leading its own session, when lowered to 9, then its session runs at nice 9', () => {
+    const r = sessionCall(9, true);
+    expect(r).toEqual({ lowered: true, before: 0, after: 9 });
+  });
+
+  it("given a process in its parent's session, when lowered, then the shared session is left as it is", () => {
+    const r = sessionCall(9, false);
+    expect(r.lowered).toBe(false);
+    expect(r.after).toBe(r.before);
   });
 });

@@ -111,6 +111,10 @@ export class BenchStack {
       cwd: ROOT,
       env: { ...process.env, ...this.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // The pipeline in sessions of its own, as scripts/demo.sh starts it: its nice then ranks
+      // it below the API's session too (lowerSessionPriority). BENCH_SHARED_SESSION=1 keeps
+      // it in the bench's session, for comparison.
+      detached: app !== 'api' && process.env.BENCH_SHARED_SESSION !== '1',
     });
     const p: Proc = { name: app === 'stage' ? `stage:${extraEnv.BENCH_STAGE}` : app, child, output: [], head: [] };
     this.procs.add(p);
