@@ -38,7 +38,7 @@ const schema = {
 
   METRICS_PORT: int({ default: 0, min: 0, max: 65535 }), // ledger and projector: /metrics and /health; 0 = off
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 6, min: 1, max: 64 }),
-  INGEST_FETCH_WAIT_MS: int({ default: 100, min: 0, max: 1000 }), // how long the ingest lets input gather before a transaction; 0 = none
+  INGEST_FETCH_WAIT_MS: int({ default: 250, min: 0, max: 1000 }), // how long the ingest lets input gather before a transaction; 0 = none
   LEDGER_ROLES: str({ default: 'ingest,ledger', pattern: /^(ingest|ledger)(,(ingest|ledger))?$/ }), // run the ingest and the ledger in separate processes to use two cores
   PROJECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
   SCHEDULER_INTERVAL_MS: int({ default: 60000, min: 0, max: 86_400_000 }), // 0 turns the expiry/review scheduler off

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(c.topics).toEqual({ prefix: 'loyalty.', partitions: 12, replicationFactor: 1 });
     expect(c.kafka.ssl).toBe(false);
     expect(c.kafka.sasl).toBeUndefined();
-    expect(c.ledger.ingestFetchWaitMs).toBe(100);
+    expect(c.ledger.ingestFetchWaitMs).toBe(250);
   });
 
   it('given bad values, when loaded, then every bad variable is named at once', () => {
