@@ -44,6 +44,7 @@ import { http, type HttpResult } from './lib/phases';
 import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAll, publishAtRate } from './lib/traffic';
 import { freePort, log, sleep } from './lib/util';
+import { readRuntime, runtimeSummary } from './lib/runtime-metrics';
 
 type Route = 'balance' | 'leaderboard';
 
@@ -84,34 +85,6 @@ async function startApi(stack: BenchStack, build: string, profileFile: string | 
     await sleep(50);
   }
   return p;
-}
-
-/** The API's own view of its runtime (prom-client's default metrics): GC by kind, cumulative; event-loop delay since the last scrape. */
-async function runtimeOf(url: string): Promise<{ gc: Record<string, { n: number; s: number }>; lagP99: number; lagMax: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const gc: Record<string, { n: number; s: number }> = {};
-  let lagP99 = NaN;
-  let lagMax = NaN;
-  for (const line of text.split('\n')) {
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    const m = /^loyalty_api_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"/.exec(line);
-    if (m) {
-      gc[m[2]] ??= { n: 0, s: 0 };
-      if (m[1] === 'sum') gc[m[2]].s = v;
-      else gc[m[2]].n = v;
-    } else if (line.startsWith('loyalty_api_nodejs_eventloop_lag_p99_seconds ')) lagP99 = v;
-    else if (line.startsWith('loyalty_api_nodejs_eventloop_lag_max_seconds ')) lagMax = v;
-  }
-  return { gc, lagP99, lagMax };
-}
-
-/** GC pauses of the API during a run, by kind: count and ms, and its event-loop delay p99 / max. */
-function runtimeSummary(before: Awaited<ReturnType<typeof runtimeOf>>, after: Awaited<ReturnType<typeof runtimeOf>>): string {
-  const kinds = Object.keys(after.gc)
-    .map((k) => ({ k, n: after.gc[k].n - (before.gc[k]?.n ?? 0), ms: (after.gc[k].s - (before.gc[k]?.s ?? 0)) * 1000 }))
-    .filter((x) => x.n > 0)
-    .map((x) => `${x.k} ${x.n}× ${x.ms.toFixed(0)} ms (${(x.ms / x.n).toFixed(2)} each)`);
-  return `GC ${kinds.join(', ') || 'none'}; event loop delay p99 ${(after.lagP99 * 1000).toFixed(1)} / max ${(after.lagMax * 1000).toFixed(1)} ms`;
 }
 
 const median = (xs: number[]) => {
@@ -198,13 +171,13 @@ async function main(): Promise<void> {
         await Promise.all(apis.map((a) => http(stack, `${route}-warmup`, { rate, seconds: 3, path: paths[route], url: a.url })));
         for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
         const c0 = apis.map((a) => cpuOf(a.api.child.pid!));
-        const rt0 = await Promise.all(apis.map((a) => runtimeOf(a.url)));
+        const rt0 = await Promise.all(apis.map((a) => readRuntime(a.url, 'loyalty_api_')));
         const [results] = await Promise.all([
           Promise.all(apis.map((a) => http(stack, route, { rate, seconds, path: paths[route], apiPid: a.api.child.pid!, url: a.url }))),
           ingest(seconds),
         ]);
         const c1 = apis.map((a) => cpuOf(a.api.child.pid!));
-        const rt1 = await Promise.all(apis.map((a) => runtimeOf(a.url)));
+        const rt1 = await Promise.all(apis.map((a) => readRuntime(a.url, 'loyalty_api_')));
         for (const a of apis) if (a.file) process.kill(a.api.child.pid!, 'SIGWINCH');
         for (const a of apis) {
           const t = Date.now();

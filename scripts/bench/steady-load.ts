@@ -9,6 +9,7 @@ import { BenchStack, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
 import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, sleep } from './lib/util';
 import { intOption } from '@loyalty/config';
+import { readRuntime, runtimeSummary } from './lib/runtime-metrics';
 
 async function batchCounts(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -60,12 +61,15 @@ async function main(): Promise<void> {
     const cpu0 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
     const broker0 = cpuSecondsOfAll(brokers);
     const batches0 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
+    const withMetrics = procs.filter((x) => x.metricsPort);
+    const runtime0 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
     const t0 = performance.now();
     const sent = await publishAtRate(producer, stack.topics.purchases, (i) => next(i + rate * warmup), rate, seconds);
     const wall = (performance.now() - t0) / 1000;
     const cpu1 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
     const broker1 = cpuSecondsOfAll(brokers);
     const batches1 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
+    const runtime1 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
     const perPurchase = (s: number) => `${Math.round((s * 1e6) / sent.sent)} µs/purchase (${((s / wall) * 100).toFixed(0)} % of a core)`;
     console.log(`rate ${rate}/s offered, ${Math.round(sent.sent / wall)}/s sent, ${wall.toFixed(1)} s measured, env ${JSON.stringify(env)}`);
     procs.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${perPurchase(cpu1[i] - cpu0[i])}`));
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
     console.log(`  batches per second: ${names.map((s) => `${s} ${Math.round(stages[s] / wall)}`).join(', ')}`);
     // A batch's time: from its fetch being handed over to its transaction committed.
     console.log(`  mean batch time, ms: ${names.map((s) => `${s} ${stages[s] ? Math.round((stages[`${s} seconds`] * 1000) / stages[s]) : '-'}`).join(', ')}`);
+    withMetrics.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${runtimeSummary(runtime0[i], runtime1[i])}`));
     await producer.disconnect();
     await sleep(100);
   } finally {
