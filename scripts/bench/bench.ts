@@ -11,7 +11,7 @@ import { BenchStack, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
 import { flag, intOption } from '@loyalty/config';
-import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, log, now, redisServerPids, rssOf, sleep } from './lib/util';
+import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, log, now, redisServerPids, rssOf, sleep, waitQuiet } from './lib/util';
 
 const HELP = `npm run bench -- [options]
   --purchases N        purchases of the generated traffic (default 200000)
@@ -236,6 +236,8 @@ async function main(): Promise<void> {
       log(`command side: pre-filling loyalty.purchases, then ${o.ledgerProcesses} ledger process(es)`);
       await publishAll(producer, stack.topics.purchases, traffic);
       await producer.disconnect();
+      const quiet = await waitQuiet();
+      log(`  machine quiet after ${quiet.waitedS} s (${Math.round(quiet.busy * 100)} % busy)`);
       const brokers = brokerPids();
       const brokerCpu = () => cpuSecondsOfAll(brokers);
       const broker0 = brokerCpu();
@@ -280,6 +282,7 @@ async function main(): Promise<void> {
         brokerCpuSeconds: brokerCpu() - broker0,
         brokerCpuMicrosPerMessage: ((brokerCpu() - broker0) * 1e6) / traffic.values.length,
         brokers: brokers.length,
+        quietWaitS: quiet.waitedS,
         note: 'from the spawn of the ledger processes (start-up and group join included) to ingest and ledger lag 0; their CPU over the same time',
       };
       log(`  ${JSON.stringify(result.commandSide)}`);
@@ -309,7 +312,8 @@ async function main(): Promise<void> {
       await waitGroupsJoined(stack);
       const producer = await connectProducer(stack.kafka);
       if (!skip('e2e')) {
-        log(`end-to-end: publish ${traffic.values.length} messages, wait for lag 0 at every stage`);
+        const quiet = await waitQuiet();
+        log(`end-to-end: machine quiet after ${quiet.waitedS} s (${Math.round(quiet.busy * 100)} % busy); publish ${traffic.values.length} messages, wait for lag 0 at every stage`);
         const cpu0 = { ledger: ledgerCpu(), projector: cpuSecondsOf(projector.child.pid!) };
         const t0 = now();
         let published = 0;

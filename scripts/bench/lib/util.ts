@@ -82,3 +82,34 @@ export function brokerPids(): number[] {
   const only = process.env.BENCH_BROKER_MATCH;
   return pidsWhere('cmdline', (cmdline) => cmdline.includes('kafka.Kafka') && (!only || cmdline.includes(only)));
 }
+
+/** Busy share of all CPUs (0..1) between two readings of /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8');
+  const v = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + (v[4] ?? 0); // idle + iowait
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is quiet (under `maxBusy` of all CPUs for 2 s in a row) or
+ * `timeoutS` passed, so that a phase does not pay for the one before it (a database's
+ * checkpoint and autovacuum after the projector stages, a broker deleting topics). Returns
+ * the seconds waited and the last busy share, for the log.
+ */
+export async function waitQuiet(maxBusy = 0.15, timeoutS = 60): Promise<{ waitedS: number; busy: number }> {
+  const t0 = Date.now();
+  let quietFor = 0;
+  let busy = 1;
+  let a = cpuTimes();
+  while (Date.now() - t0 < timeoutS * 1000) {
+    await sleep(1000);
+    const b = cpuTimes();
+    busy = (b.busy - a.busy) / Math.max(1, b.total - a.total);
+    a = b;
+    quietFor = busy < maxBusy ? quietFor + 1 : 0;
+    if (quietFor >= 2) break;
+  }
+  return { waitedS: Math.round((Date.now() - t0) / 1000), busy: Math.round(busy * 100) / 100 };
+}
