@@ -5,6 +5,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { createLogger, loadConfigOrExit, pgPoolConfig, survivePoolErrors, programmeFromFile, redisOptions, type AppConfig, type Logger } from '@loyalty/config';
 import { CoalescingSender, createKafka, topicNames, type TopicNames } from '@loyalty/kafka';
 import { ActiveRedisPrefix } from './active-redis-prefix';
+import { RedisFreshness } from './redis-freshness';
 import { CONFIG, KAFKA, LOGGER, PG_POOL, PROGRAMME, REDIS, TOPICS } from './tokens';
 
 /** The one idempotent producer of the API; connected lazily so a broker that is down does not stop start-up. */
@@ -82,8 +83,9 @@ class Connections implements OnApplicationShutdown {
     },
     KafkaPublisher,
     ActiveRedisPrefix,
+    RedisFreshness,
     Connections,
   ],
-  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PROGRAMME, PG_POOL, REDIS, KafkaPublisher, ActiveRedisPrefix],
+  exports: [CONFIG, LOGGER, KAFKA, TOPICS, PROGRAMME, PG_POOL, REDIS, KafkaPublisher, ActiveRedisPrefix, RedisFreshness],
 })
 export class InfrastructureModule {}

@@ -22,3 +22,15 @@ export async function readModelOffsets(
     redis: new Map(r.ready ? r.offsets.map((o) => [o.partition, o.nextOffset]) : []),
   };
 }
+
+/**
+ * True when Redis has applied at least every event Postgres has, partition by partition:
+ * then a member Redis does not know is unknown to Postgres too, and asking Postgres again
+ * (the balance's fallback) would only cost it a query.
+ */
+export function redisHasAllOfPostgres(offsets: { postgres: Map<number, string>; redis: Map<number, string> }): boolean {
+  for (const [partition, next] of offsets.postgres) {
+    if (BigInt(offsets.redis.get(partition) ?? '0') < BigInt(next)) return false;
+  }
+  return true;
+}

@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import type { AppConfig } from '@loyalty/config';
 import { getPostgresBalance, getRedisBalance, RedisProjectionNotReadyError, type Balance } from '@loyalty/read-models';
 import { ActiveRedisPrefix } from '../../infrastructure/active-redis-prefix';
+import { RedisFreshness } from '../../infrastructure/redis-freshness';
 import { CONFIG, PG_POOL, REDIS } from '../../infrastructure/tokens';
 import { GetBalanceQuery } from './get-balance.query';
 
@@ -17,6 +18,7 @@ export class GetBalanceHandler implements IQueryHandler<GetBalanceQuery, Balance
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly redisPrefix: ActiveRedisPrefix,
+    private readonly freshness: RedisFreshness,
   ) {}
 
   async execute({ memberId, minSequence }: GetBalanceQuery): Promise<Balance | null> {
@@ -28,11 +30,12 @@ export class GetBalanceHandler implements IQueryHandler<GetBalanceQuery, Balance
     }
   }
 
-  /** Redis first; Postgres when Redis lost its data or is behind what was asked for. */
+  /** Redis first; Postgres when Redis lost its data, is behind what was asked for, or lacks the member while behind Postgres. */
   private async read(memberId: string, minSequence?: number): Promise<Balance | null> {
     try {
       const fromRedis = await getRedisBalance(this.redis, { prefix: await this.redisPrefix.get(), memberId });
       if (fromRedis && (!minSequence || fromRedis.sequence >= minSequence)) return fromRedis;
+      if (!fromRedis && !minSequence && (await this.freshness.caughtUpWithPostgres())) return null;
     } catch (err) {
       if (!(err instanceof RedisProjectionNotReadyError)) throw err;
     }
