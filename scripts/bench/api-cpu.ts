@@ -18,7 +18,7 @@
 //                          (default 5): ms of CPU per second, its background work
 //     --rate N             offered requests/s of each run (default 1000)
 //     --seconds N          length of each run (default 10; a 3 s warm-up at the same rate comes first)
-//     --routes a,b         of balance, leaderboard (default both)
+//     --routes a,b         of balance, leaderboard, unknown (a balance of a non-member, 404) (default balance,leaderboard)
 //     --purchases N        purchases seeded through the real ledger and projector (default 20000)
 //     --ingest-rate N      purchases/s published while the runs go (default 0: the pipeline
 //                          is stopped once the data is in, so only the API and Redis work)
@@ -46,7 +46,7 @@ import { connectProducer, materialise, publishAll, publishAtRate } from './lib/t
 import { freePort, log, sleep } from './lib/util';
 import { readRuntime, runtimeSummary } from './lib/runtime-metrics';
 
-type Route = 'balance' | 'leaderboard';
+type Route = 'balance' | 'leaderboard' | 'unknown';
 
 interface Run extends HttpResult {
   build: string;
@@ -149,6 +149,8 @@ async function main(): Promise<void> {
     const paths: Record<Route, () => string> = {
       balance: () => `/v1/members/${known[Math.floor(Math.random() * known.length)]}/balance`,
       leaderboard: () => '/v1/leaderboards/points?limit=10',
+      // The balance of people who are not members (404): a till asking whether a customer is enrolled.
+      unknown: () => `/v1/members/not-a-member-${Math.floor(Math.random() * 1e9)}/balance`,
     };
 
     /** One measured run of each build in `group` at the same time (a group of one: alone). */

@@ -16,7 +16,7 @@ export class GetBalanceController {
   @Get(':id/balance')
   @Route('reader', "A member's balance", {
     errors: [404],
-    description: 'From Redis, or Postgres when Redis is not ready or behind `minSequence`. Eventually consistent: pass a command\'s `sequence` as `minSequence` to read your own write.',
+    description: 'From Redis, or Postgres when Redis is not ready, is behind `minSequence`, or lacks the member while it is behind Postgres (checked once a second). Eventually consistent: pass a command\'s `sequence` as `minSequence` to read your own write.',
   })
   @ApiResponse({ status: 200, type: BalanceView })
   async balance(@Param() { id }: MemberParams, @Query() q: BalanceQuery): Promise<Balance> {
