@@ -7,7 +7,7 @@
 // Run it against a broker of its own (KAFKA_BROKERS, BENCH_BROKER_MATCH) when others share the machine.
 import { BenchStack, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
-import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, sleep } from './lib/util';
+import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, postgresPids, redisServerPids, sleep } from './lib/util';
 import { intOption } from '@loyalty/config';
 import { readRuntime, runtimeSummary } from './lib/runtime-metrics';
 
@@ -60,6 +60,10 @@ async function main(): Promise<void> {
     const brokers = brokerPids();
     const cpu0 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
     const broker0 = cpuSecondsOfAll(brokers);
+    // The servers are shared with whatever else runs on the machine: quiet it first.
+    const pg0 = new Map(postgresPids().map((pid) => [pid, cpuSecondsOf(pid)]));
+    const redisPids = redisServerPids();
+    const redis0 = cpuSecondsOfAll(redisPids);
     const batches0 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
     const withMetrics = procs.filter((x) => x.metricsPort);
     const runtime0 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
@@ -68,13 +72,18 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu1 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
     const broker1 = cpuSecondsOfAll(brokers);
+    // A backend that started meanwhile counts whole; one that ended is lost (the pools keep theirs).
+    const pgCpu = postgresPids().reduce((n, pid) => n + cpuSecondsOf(pid) - (pg0.get(pid) ?? 0), 0);
+    const redisCpu = cpuSecondsOfAll(redisPids) - redis0;
     const batches1 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
     const runtime1 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
     const perPurchase = (s: number) => `${Math.round((s * 1e6) / sent.sent)} µs/purchase (${((s / wall) * 100).toFixed(0)} % of a core)`;
     console.log(`rate ${rate}/s offered, ${Math.round(sent.sent / wall)}/s sent, ${wall.toFixed(1)} s measured, env ${JSON.stringify(env)}`);
     procs.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${perPurchase(cpu1[i] - cpu0[i])}`));
     console.log(`  ${'broker'.padEnd(10)} ${perPurchase(broker1 - broker0)}`);
-    const total = procs.reduce((s, _x, i) => s + cpu1[i] - cpu0[i], 0) + broker1 - broker0;
+    console.log(`  ${'postgres'.padEnd(10)} ${perPurchase(pgCpu)}`);
+    console.log(`  ${'redis'.padEnd(10)} ${perPurchase(redisCpu)}`);
+    const total = procs.reduce((s, _x, i) => s + cpu1[i] - cpu0[i], 0) + broker1 - broker0 + pgCpu + redisCpu;
     console.log(`  ${'all'.padEnd(10)} ${perPurchase(total)}`);
     const stages: Record<string, number> = {};
     batches1.forEach((b, i) => Object.entries(b).forEach(([stage, n]) => (stages[stage] = (stages[stage] ?? 0) + n - (batches0[i][stage] ?? 0))));

@@ -72,6 +72,9 @@ function pidsWhere(file: 'comm' | 'cmdline', test: (text: string) => boolean): n
 /** The Redis servers on this machine (shared with whatever else uses them). */
 export const redisServerPids = (): number[] => pidsWhere('comm', (comm) => comm.trim() === 'redis-server');
 
+/** The Postgres server's processes (the postmaster and every backend). */
+export const postgresPids = (): number[] => pidsWhere('comm', (comm) => comm.trim() === 'postgres');
+
 /** CPU seconds of several processes together. */
 export const cpuSecondsOfAll = (pids: number[]) => pids.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
 
