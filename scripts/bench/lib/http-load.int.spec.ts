@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseResponse, runLoad } from './http-load';
 
@@ -49,6 +50,25 @@ describe('http-load: an open loop at a constant rate', () => {
     // Timed from their write instead, only the held one is slow.
     expect(r.serviceP99).toBeLessThan(50);
   });
+
+  it('given a server that goes away, when the run ends, then every request is counted as an error or a timeout, and the run does not hang', async () => {
+    const server = net.createServer();
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      // At the first request: stop listening and drop every connection (reconnects are refused).
+      s.once('data', () => {
+        server.close();
+        for (const x of sockets) x.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const r = await runLoad({ url: `http://127.0.0.1:${port}`, connections: 2, seconds: 0.5, rate: 20, headers: {}, requests: [{ method: 'GET', path: '/' }], timeoutMs: 300 });
+    expect(r.total).toBe(0);
+    expect(r.errors + r.timeouts).toBe(10);
+    expect(r.timeouts).toBeGreaterThan(0);
+  }, 10_000);
 
   it('reads a response only once it is complete', () => {
     const head = 'HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\n';

@@ -183,6 +183,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   const watchdog = setInterval(() => {
     const now = performance.now();
+    // Never sent (every connection busy or gone, e.g. a server that died): a timeout too.
+    while (queueHead < queue.length && now - queue[queueHead].due > timeoutMs) {
+      queueHead++;
+      timeouts++;
+      settle();
+    }
     for (const c of conns)
       if (c.busy && now - c.writtenAt > timeoutMs) {
         c.busy = null;
