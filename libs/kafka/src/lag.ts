@@ -25,6 +25,19 @@ export type StageSource =
  * Lag 0 everywhere means everything published is visible.
  */
 export async function stageLags(admin: Admin, sources: StageSource[]): Promise<StageLag[]> {
+  // Every committed offset first, every head after: a head read before a stage's commit
+  // would miss what that commit wrote downstream (the ingest commits its purchases and
+  // writes the commands the ledger has not read; read the other way round, both stages
+  // showed lag 0 while those commands waited). This way a lag can only be overstated.
+  const committedBySource = new Map<StageSource, Map<number, string>>();
+  for (const s of sources) {
+    if ('groupId' in s) {
+      const [topicOffsets] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.topic] });
+      committedBySource.set(s, new Map((topicOffsets?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, p.offset])));
+    } else {
+      committedBySource.set(s, s.storeOffsets);
+    }
+  }
   const heads = new Map<string, Map<number, string>>();
   for (const topic of new Set(sources.map((s) => s.topic))) {
     const offsets = await admin.fetchTopicOffsets(topic);
@@ -32,13 +45,7 @@ export async function stageLags(admin: Admin, sources: StageSource[]): Promise<S
   }
   const out: StageLag[] = [];
   for (const s of sources) {
-    let committed: Map<number, string>;
-    if ('groupId' in s) {
-      const [topicOffsets] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.topic] });
-      committed = new Map((topicOffsets?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, p.offset]));
-    } else {
-      committed = s.storeOffsets;
-    }
+    const committed = committedBySource.get(s)!;
     const partitions = [...heads.get(s.topic)!.entries()]
       .sort(([a], [b]) => a - b)
       .map(([partition, head]) => {
