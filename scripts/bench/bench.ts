@@ -246,7 +246,6 @@ async function main(): Promise<void> {
       // process reports itself running only after its group join, by which time the other
       // may have done most of the work.
       const procs = await Promise.all(Array.from({ length: o.ledgerProcesses }, (_, i) => stack.start('ledger', ledgerEnv, profArgs(`command-side-${i}`))));
-      const cpu0 = procs.map(() => 0); // the processes' whole lives (start-up included), for the same reason
       let last = Date.now();
       let ms = 0;
       const settles = { ingest: new LagSettle(o.partitions), ledger: new LagSettle(o.partitions) };
@@ -267,7 +266,8 @@ async function main(): Promise<void> {
         for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.output.join('').slice(-3000)}`);
         if (now() - t0 > 1_800_000) throw new Error('command side: not caught up in 30 min');
       }
-      const cpu = procs.map((p, i) => cpuSecondsOf(p.child.pid!) - cpu0[i]);
+      // Their whole lives, start-up included, for the same reason as the clock.
+      const cpu = procs.map((p) => cpuSecondsOf(p.child.pid!));
       const events = await stack.topicHead(stack.topics.events);
       result.commandSide = {
         processes: o.ledgerProcesses,

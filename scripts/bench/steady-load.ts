@@ -9,10 +9,10 @@ import { BenchStack, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
 import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, postgresPids, redisServerPids, sleep } from './lib/util';
 import { intOption } from '@loyalty/config';
-import { readRuntime, runtimeSummary } from './lib/runtime-metrics';
+import { runtimeOf, runtimeSummary, scrape } from './lib/runtime-metrics';
 
-async function batchCounts(port: number): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** Batches (and their seconds) per stage, from a scrape of a pipeline app's /metrics. */
+function batchCounts(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const kind = line.startsWith('loyalty_batch_seconds_count{') ? '' : line.startsWith('loyalty_batch_seconds_sum{') ? ' seconds' : null;
@@ -60,13 +60,13 @@ async function main(): Promise<void> {
     const brokers = brokerPids();
     const cpu0 = procs.map((x) => cpuSecondsOf(x.p.child.pid!));
     const broker0 = cpuSecondsOfAll(brokers);
-    // The servers are shared with whatever else runs on the machine: quiet it first.
+    // The database servers are shared with whatever else runs on the machine: run it alone.
     const pg0 = new Map(postgresPids().map((pid) => [pid, cpuSecondsOf(pid)]));
     const redisPids = redisServerPids();
     const redis0 = cpuSecondsOfAll(redisPids);
-    const batches0 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
     const withMetrics = procs.filter((x) => x.metricsPort);
-    const runtime0 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
+    const scrapeAll = () => Promise.all(withMetrics.map((x) => scrape(`http://127.0.0.1:${x.metricsPort}`)));
+    const metrics0 = await scrapeAll();
     const t0 = performance.now();
     const sent = await publishAtRate(producer, stack.topics.purchases, (i) => next(i + rate * warmup), rate, seconds);
     const wall = (performance.now() - t0) / 1000;
@@ -75,8 +75,7 @@ async function main(): Promise<void> {
     // A backend that started meanwhile counts whole; one that ended is lost (the pools keep theirs).
     const pgCpu = postgresPids().reduce((n, pid) => n + cpuSecondsOf(pid) - (pg0.get(pid) ?? 0), 0);
     const redisCpu = cpuSecondsOfAll(redisPids) - redis0;
-    const batches1 = await Promise.all(procs.filter((x) => x.metricsPort).map((x) => batchCounts(x.metricsPort!)));
-    const runtime1 = await Promise.all(withMetrics.map((x) => readRuntime(`http://127.0.0.1:${x.metricsPort}`, '')));
+    const metrics1 = await scrapeAll();
     const perPurchase = (s: number) => `${Math.round((s * 1e6) / sent.sent)} µs/purchase (${((s / wall) * 100).toFixed(0)} % of a core)`;
     console.log(`rate ${rate}/s offered, ${Math.round(sent.sent / wall)}/s sent, ${wall.toFixed(1)} s measured, env ${JSON.stringify(env)}`);
     procs.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${perPurchase(cpu1[i] - cpu0[i])}`));
@@ -86,12 +85,15 @@ async function main(): Promise<void> {
     const total = procs.reduce((s, _x, i) => s + cpu1[i] - cpu0[i], 0) + broker1 - broker0 + pgCpu + redisCpu;
     console.log(`  ${'all'.padEnd(10)} ${perPurchase(total)}`);
     const stages: Record<string, number> = {};
-    batches1.forEach((b, i) => Object.entries(b).forEach(([stage, n]) => (stages[stage] = (stages[stage] ?? 0) + n - (batches0[i][stage] ?? 0))));
+    metrics1.forEach((text, i) => {
+      const before = batchCounts(metrics0[i]);
+      Object.entries(batchCounts(text)).forEach(([stage, n]) => (stages[stage] = (stages[stage] ?? 0) + n - (before[stage] ?? 0)));
+    });
     const names = Object.keys(stages).filter((s) => !s.endsWith(' seconds'));
     console.log(`  batches per second: ${names.map((s) => `${s} ${Math.round(stages[s] / wall)}`).join(', ')}`);
     // A batch's time: from its fetch being handed over to its transaction committed.
     console.log(`  mean batch time, ms: ${names.map((s) => `${s} ${stages[s] ? Math.round((stages[`${s} seconds`] * 1000) / stages[s]) : '-'}`).join(', ')}`);
-    withMetrics.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${runtimeSummary(runtime0[i], runtime1[i])}`));
+    withMetrics.forEach((x, i) => console.log(`  ${x.label.padEnd(10)} ${runtimeSummary(runtimeOf(metrics0[i], ''), runtimeOf(metrics1[i], ''))}`));
     await producer.disconnect();
     await sleep(100);
   } finally {

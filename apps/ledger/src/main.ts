@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { ConfigError, createLogger, createStageMetrics, loadConfigOrExit, lowerCpuPriority, lowerSessionPriority, onShutdown, programmeFromFile, serveMetrics } from '@loyalty/config';
+import { ConfigError, createLogger, createStageMetrics, loadConfigOrExit, lowerPipelinePriority, onShutdown, programmeFromFile, serveMetrics } from '@loyalty/config';
 import { createKafka, ensureTopics, topicNames, topicSpecs, withStartupRetry, type BatchInfo } from '@loyalty/kafka';
 import { Ingest } from './ingest/ingest';
 import { LedgerModule } from './ledger.module';
@@ -11,9 +11,8 @@ import { LedgerProcessor } from './processor/ledger-processor';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'ledger' } });
-  const lowered = lowerCpuPriority(config.pipelineNice);
-  const session = lowerSessionPriority(config.pipelineNice);
-  if (lowered || session) logger.info('CPU priority lowered below the API', { nice: config.pipelineNice, threads: lowered, session });
+  const lowered = lowerPipelinePriority(config.pipelineNice);
+  if (lowered.threads || lowered.session) logger.info('CPU priority lowered below the API', { nice: config.pipelineNice, ...lowered });
   const programme = programmeFromFile(config.programFile);
   const app = await NestFactory.createApplicationContext(LedgerModule, { logger: ['error', 'warn'] });
   const kafka = createKafka(config.kafka, logger, 'ledger');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
-import { createLogger, createStageMetrics, loadConfigOrExit, lowerCpuPriority, lowerSessionPriority, onShutdown, pgPoolConfig, survivePoolErrors, programmeFromFile, redisOptions, serveMetrics } from '@loyalty/config';
+import { createLogger, createStageMetrics, loadConfigOrExit, lowerPipelinePriority, onShutdown, pgPoolConfig, survivePoolErrors, programmeFromFile, redisOptions, serveMetrics } from '@loyalty/config';
 import { createKafka, topicNames, withStartupRetry } from '@loyalty/kafka';
 import { Projector, type ProjectionStore } from './projector';
 import { postgresStore } from './postgres.store';
@@ -12,9 +12,8 @@ import { Scheduler } from './scheduler/scheduler';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'projector' } });
-  const lowered = lowerCpuPriority(config.pipelineNice);
-  const session = lowerSessionPriority(config.pipelineNice);
-  if (lowered || session) logger.info('CPU priority lowered below the API', { nice: config.pipelineNice, threads: lowered, session });
+  const lowered = lowerPipelinePriority(config.pipelineNice);
+  if (lowered.threads || lowered.session) logger.info('CPU priority lowered below the API', { nice: config.pipelineNice, ...lowered });
   const kafka = createKafka(config.kafka, logger, 'projector');
   const topic = topicNames(config.topics.prefix).events;
   const closers: Array<() => Promise<void>> = [];

@@ -55,3 +55,11 @@ export function lowerSessionPriority(nice: number): boolean {
     return false; // no autogroups here, or not allowed: the threads' nice still applies
   }
 }
+
+/**
+ * The ledger's and the projector's one call: every thread to `nice`, and the session too
+ * where the process leads one (see lowerSessionPriority). What changed, for the start-up log.
+ */
+export function lowerPipelinePriority(nice: number): { threads: number; session: boolean } {
+  return { threads: lowerCpuPriority(nice), session: lowerSessionPriority(nice) };
+}

@@ -7,9 +7,18 @@ export interface RuntimeReading {
   lagMax: number;
 }
 
+/** An app's /metrics, as text. */
+export async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
 /** `prefix`: the apps' metric prefix ('loyalty_api_' for the API, '' for the pipeline). */
 export async function readRuntime(url: string, prefix: string): Promise<RuntimeReading> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  return runtimeOf(await scrape(url), prefix);
+}
+
+/** The runtime part of a scrape. */
+export function runtimeOf(text: string, prefix: string): RuntimeReading {
   const gc: RuntimeReading['gc'] = {};
   let lagP99 = NaN;
   let lagMax = NaN;

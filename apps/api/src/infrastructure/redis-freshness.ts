@@ -4,9 +4,8 @@ import type Redis from 'ioredis';
 import type { AppConfig } from '@loyalty/config';
 import type { TopicNames } from '@loyalty/kafka';
 import { readModelOffsets, redisHasAllOfPostgres } from '@loyalty/read-models';
+import { reusedFor } from './reused-for';
 import { CONFIG, PG_POOL, REDIS, TOPICS } from './tokens';
-
-const TTL_MS = 1000;
 
 /**
  * Whether the Redis read model has caught up with Postgres, read at most once a second.
@@ -16,25 +15,14 @@ const TTL_MS = 1000;
  */
 @Injectable()
 export class RedisFreshness {
-  private cached?: { caughtUp: boolean; at: number };
-  private reading?: Promise<boolean>;
+  readonly caughtUpWithPostgres: () => Promise<boolean>;
 
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(CONFIG) private readonly config: AppConfig,
-    @Inject(TOPICS) private readonly topics: TopicNames,
-  ) {}
-
-  caughtUpWithPostgres(): Promise<boolean> | boolean {
-    if (this.cached && Date.now() - this.cached.at < TTL_MS) return this.cached.caughtUp;
-    this.reading ??= readModelOffsets(this.pool, this.redis, { schema: this.config.postgres.schema, redisPrefix: this.config.redis.keyPrefix, eventsTopic: this.topics.events })
-      .then(redisHasAllOfPostgres, () => false) // unknown: ask Postgres, as before
-      .then((caughtUp) => {
-        this.cached = { caughtUp, at: Date.now() };
-        this.reading = undefined;
-        return caughtUp;
-      });
-    return this.reading;
+  constructor(@Inject(REDIS) redis: Redis, @Inject(PG_POOL) pool: Pool, @Inject(CONFIG) config: AppConfig, @Inject(TOPICS) topics: TopicNames) {
+    this.caughtUpWithPostgres = reusedFor(1000, () =>
+      readModelOffsets(pool, redis, { schema: config.postgres.schema, redisPrefix: config.redis.keyPrefix, eventsTopic: topics.events }).then(
+        redisHasAllOfPostgres,
+        () => false, // unknown: ask Postgres, as before
+      ),
+    );
   }
 }

@@ -6,13 +6,15 @@ import type { AppConfig } from '@loyalty/config';
 import type { StageLag } from '@loyalty/kafka';
 import { pipelineLag } from '@loyalty/read-models';
 import { apiError } from '../common/error.filter';
+import { reusedFor } from '../infrastructure/reused-for';
 import { CONFIG, KAFKA, PG_POOL, REDIS } from '../infrastructure/tokens';
 
 /** Committed offset, head and lag of every stage; one admin connection kept, answers reused for a second. */
 @Injectable()
 export class PipelineLag implements OnApplicationShutdown {
   private admin?: Promise<Admin>;
-  private last?: { at: number; value: Promise<StageLag[]> };
+  /** maxAgeMs: how old an answer may be (0: read now). */
+  readonly stages: (maxAgeMs?: number) => Promise<StageLag[]> = reusedFor(1000, () => this.measure());
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -20,14 +22,6 @@ export class PipelineLag implements OnApplicationShutdown {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
-
-  async stages(maxAgeMs = 1000): Promise<StageLag[]> {
-    if (this.last && Date.now() - this.last.at < maxAgeMs) return this.last.value;
-    const value = this.measure();
-    this.last = { at: Date.now(), value };
-    value.catch(() => (this.last = undefined));
-    return value;
-  }
 
   private async measure(): Promise<StageLag[]> {
     try {
