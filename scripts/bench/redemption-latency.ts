@@ -2,7 +2,7 @@
 // separates the path's own latency from the contention of the full bench; with
 // --ingest-rate N, as in the bench's HTTP phase: two ledger processes, the projector and
 // purchases published at N/s underneath.
-//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10] [--ingest-rate 2000]
+//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10] [--ingest-rate 2000] [--pipeline-nice 10]
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
 import { createHash } from 'node:crypto';
 import { readPartitionsToEnd } from '@loyalty/kafka';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const seconds = intOption(args, 'seconds', 10);
   const ingestRate = intOption(args, 'ingest-rate', 0);
   const stack = new BenchStack('r', PARTITIONS);
+  stack.pipelineNice = intOption(args, 'pipeline-nice', stack.pipelineNice);
   let publishing = true;
   let ingest: Promise<unknown> = Promise.resolve();
   try {

@@ -302,6 +302,34 @@ describe('kafkajs 2.2.4 against the local broker', () => {
     expect(out.map((m) => m.value)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
   });
 
+  it('a transaction of offsets only, right after a commit, commits (patched)', async () => {
+    // Given a transactional producer whose previous transaction has just committed: the
+    // coordinator answers CONCURRENT_TRANSACTIONS until that transaction's markers are written
+    const t = await createTopic('offsets-only');
+    const groupId = group('offsets-only');
+    createdGroups.push(groupId);
+    const producer = txProducer('offsets-only');
+    await producer.connect();
+
+    // When it commits offsets alone, back to back (the processors' commit past a marker-only fetch)
+    const failures: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      const txn = await producer.transaction();
+      try {
+        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: t, partitions: [{ partition: 0, offset: String(i) }] }] });
+        await txn.commit();
+      } catch (err) {
+        failures.push((err as { type?: string }).type ?? (err as Error).message);
+        await txn.abort().catch(() => undefined);
+      }
+    }
+
+    // Then every one committed: AddOffsetsToTxn is retried as AddPartitionsToTxn is (unpatched
+    // kafkajs failed about one in five here, and the processor rebuilt its producer each time)
+    expect(failures).toEqual([]);
+    expect(await eventually(() => groupOffsets(groupId, t), { 0: '30' })).toEqual({ 0: '30' });
+  });
+
   it('read_committed never sees aborted transactions; read_uncommitted does', async () => {
     const t = await createTopic('isolation');
     const producer = txProducer('isolation');
