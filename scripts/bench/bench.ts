@@ -25,10 +25,12 @@ const HELP = `npm run bench -- [options]
   --ceiling-events N   events sampled for the Postgres/Redis/JSON ceilings (default 200000)
   --shipped-topic-config  keep the broker's 1 MiB max.message.bytes on the bench topics
                        (by default they get 16 MiB: with 1 MiB the ingest crash-loops on a backlog)
-  --ledger-concurrency N  LEDGER_PARTITIONS_CONCURRENTLY of the ledger app and stages (default: the app's, 3)
+  --ledger-concurrency N  LEDGER_PARTITIONS_CONCURRENTLY of the ledger app and stages (default: the app's, 6)
   --ledger-processes N  processes of the ledger app (ingest + ledger roles each) in the
                        command-side and end-to-end phases (default 2: one per core)
   --pipeline-nice N    PIPELINE_NICE of the ledger and projector apps (default 10, the apps' own; 0 = the API's priority)
+  --ledger-nice N      PIPELINE_NICE of the ledger app alone (default: --pipeline-nice); the ledger is on a
+                       redemption's path, the projector is not
   --cpu-prof           write V8 CPU profiles of the stage processes to bench-results/profiles/
   --skip-stages --skip-command-side --skip-e2e --skip-latency --skip-http --skip-ceilings --skip-domain`;
 
@@ -51,9 +53,13 @@ async function main(): Promise<void> {
     ceilingEvents: intOption(args, 'ceiling-events', 200_000),
     ledgerProcesses: intOption(args, 'ledger-processes', 2),
     pipelineNice: intOption(args, 'pipeline-nice', 10),
+    ledgerNice: flag(args, 'ledger-nice') ? intOption(args, 'ledger-nice', 10) : undefined,
   };
   const skip = (s: string) => flag(args, `skip-${s}`);
-  const ledgerEnv: Record<string, string> = flag(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(intOption(args, 'ledger-concurrency', 3)) } : {};
+  const ledgerEnv: Record<string, string> = {
+    ...(flag(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(intOption(args, 'ledger-concurrency', 6)) } : {}),
+    ...(o.ledgerNice === undefined ? {} : { PIPELINE_NICE: String(o.ledgerNice) }),
+  };
   const profArgs = (name: string) => (flag(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results'), 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
   const maxMessageBytes = flag(args, 'shipped-topic-config') ? 0 : 16 * 1024 * 1024;
   const startedAt = new Date();
