@@ -553,6 +553,10 @@ function review(c: ReviewTier, s: MemberState, p: Programme, nowMs: number): Dec
   if (asOfS <= s.rare.lastReviewAt) return duplicate({ kind: 'review', asOf: c.data.asOf });
   const cur = tierIndexOf(p, s.tier);
   if (cur === 0) return { ok: true, events: NOTHING };
+  // A tier that took effect after the as-of date is not this review's to judge: a review run
+  // late (a scheduler down on the 1st) would count points up to the 1st only, and undo an
+  // upgrade earned since. The next review's window holds the purchase that gave it.
+  if (s.rare.tierSince > asOfS) return { ok: true, events: NOTHING };
   // The grace period: no downgrade within N months of the change that gave the current tier.
   const grace = p.review.downgradeGraceMonths;
   if (grace > 0 && s.rare.tierSince > 0 && asOfS < addMonthsSeconds(s.rare.tierSince, grace)) return { ok: true, events: NOTHING };

@@ -100,6 +100,15 @@ describe('tiers', () => {
     // the same review again changes nothing; the next month's goes one more level down
     given([...events, { type: 'TierChanged', data: { from: 'Platinum', to: 'Gold', reason: 'review', asOf } }]).when(review(asOf)).thenNothing();
   });
+  it('leaves a tier reached after the as-of date to a later review, even when the review runs late', () => {
+    // Given a member upgraded to Silver on 2025-03-10 (below Silver's threshold in any window ending before it)
+    const { events } = run([enrol(), purchase('p1', 50_000, T0)]);
+    // When the review as of 2025-03-01 is decided only afterwards (a scheduler that missed the 1st)
+    // Then the new tier stays: the review judges the tier held on its as-of date
+    given(events).when(review('2025-03-01T00:00:00.000Z', day(1))).thenNothing();
+    // and the next month's review sees the purchase in its window, and keeps Silver too
+    given(events).when(review('2025-04-01T00:00:00.000Z')).thenNothing();
+  });
   it('keeps the tier at review while qualifying points stay above the threshold', () => {
     const { events } = run([enrol(), purchase('p1', 60_000, T0)]); // Silver, 600
     given(events).when(review('2025-04-01T00:00:00.000Z')).thenNothing();
