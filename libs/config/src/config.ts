@@ -33,8 +33,10 @@ const schema = {
   PROGRAM_FILE: optionalStr(),
   LOYALTY_BOOTSTRAP_API_KEY: optionalStr(),
   COMMAND_TIMEOUT_MS: int({ default: 5000, min: 100, max: 120000 }),
-  RATE_LIMIT_PER_SECOND: int({ default: 100, min: 0, max: 1_000_000 }), // per API key; 0 turns rate limiting off
-  RATE_LIMIT_BURST: int({ default: 200, min: 1, max: 1_000_000 }),
+  // Per API key; 0 turns rate limiting off. A guard against a runaway client, set above what one
+  // member-facing backend (one key) asks of an API at the read targets (2,000/s per route).
+  RATE_LIMIT_PER_SECOND: int({ default: 10_000, min: 0, max: 1_000_000 }),
+  RATE_LIMIT_BURST: int({ default: 20_000, min: 1, max: 1_000_000 }),
 
   METRICS_PORT: int({ default: 0, min: 0, max: 65535 }), // ledger and projector: /metrics and /health; 0 = off
   LEDGER_PARTITIONS_CONCURRENTLY: int({ default: 6, min: 1, max: 64 }),

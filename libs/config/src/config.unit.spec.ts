@@ -11,6 +11,8 @@ describe('loadConfig', () => {
     expect(c.kafka.ssl).toBe(false);
     expect(c.kafka.sasl).toBeUndefined();
     expect(c.ledger.ingestFetchWaitMs).toBe(250);
+    // Per key, above one backend's reads at the project's targets (2,000/s per route).
+    expect(c.http.rateLimit).toEqual({ perSecond: 10_000, burst: 20_000 });
   });
 
   it('given bad values, when loaded, then every bad variable is named at once', () => {
