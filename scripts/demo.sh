@@ -49,7 +49,7 @@ log "publishing $PURCHASES purchases for $MEMBERS members (seed $SEED)"
 node dist/scripts/traffic/publish.js --purchases "$PURCHASES" --members "$MEMBERS" --seed "$SEED"
 
 log "waiting until every stage has caught up"
-node dist/apps/ops/main.js lag --wait 180 || log "WARNING: not every stage caught up within 180 s; figures below may be partial"
+node dist/apps/ops/main.js lag --wait 180 --summary || log "WARNING: not every stage caught up within 180 s; figures below may be partial"
 
 auth=(-H "authorization: Bearer $LOYALTY_BOOTSTRAP_API_KEY")
 top=$(curl -fsS "${auth[@]}" "$API/v1/leaderboards/points?period=all&limit=5")

@@ -17,6 +17,19 @@ afterAll(async () => {
   await stack?.teardown();
 });
 
+describe('loyalty lag', () => {
+  it('given a caught-up pipeline, then every stage shows every partition with its committed offset, head and lag; --summary a line a stage', async () => {
+    const r = await runOps(stack, ['lag']);
+    expect(r.code).toBe(0);
+    const stages = r.stdout.split('\n').filter((l) => /^\S/.test(l));
+    expect(stages.map((l) => l.split(/\s+/)[0])).toEqual(['ingest', 'ledger', 'postgres', 'redis']);
+    const partitions = r.stdout.split('\n').filter((l) => /^\s+partition \d+: committed \d+ head \d+ lag 0$/.test(l));
+    expect(partitions).toHaveLength(4 * stack.partitions);
+    const summary = await runOps(stack, ['lag', '--summary']);
+    expect(summary.stdout.trim().split('\n')).toHaveLength(4);
+  });
+});
+
 describe('loyalty verify', () => {
   it('given untouched read models, when purchases keep flowing, then verify finds no difference', async () => {
     const flowing = publishTraffic(stack, { purchases: 3000, members: 300, seed: 8 });

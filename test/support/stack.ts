@@ -24,6 +24,8 @@ export interface Stack {
   id: string;
   env: Record<string, string>;
   topics: TopicNames;
+  /** Of every topic. */
+  partitions: number;
   kafka: Kafka;
   pool: Pool;
   redis: Redis;
@@ -141,6 +143,7 @@ export async function createStack(opts: { partitions?: number; brokers?: string 
     id,
     env,
     topics: topicNames(prefix),
+    partitions,
     kafka,
     pool,
     redis,

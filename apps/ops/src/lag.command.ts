@@ -6,7 +6,7 @@ import { pipelineLag } from '@loyalty/read-models';
 import type { OpsCommand } from './commands';
 
 export const lagCommand: OpsCommand = {
-  summary: 'per stage and partition: committed offset, head, lag  [--wait SECONDS] [--json]',
+  summary: 'per stage and partition: committed offset, head, lag  [--wait SECONDS] [--json | --summary]',
   async run({ config, logger, args }) {
     const waitIdx = args.indexOf('--wait');
     const waitS = waitIdx >= 0 ? Number(args[waitIdx + 1] ?? 60) : 0;
@@ -22,7 +22,7 @@ export const lagCommand: OpsCommand = {
         const total = lags.reduce((n, s) => n + s.lag, 0);
         if (total === 0 || Date.now() >= deadline) {
           if (args.includes('--json')) process.stdout.write(JSON.stringify(lags, null, 2) + '\n');
-          else printLags(lags);
+          else printLags(lags, args.includes('--summary'));
           return total === 0 ? 0 : waitS > 0 ? 1 : 0;
         }
         await new Promise((r) => setTimeout(r, 500));
@@ -35,10 +35,11 @@ export const lagCommand: OpsCommand = {
   },
 };
 
-function printLags(lags: StageLag[]): void {
+/** A line per stage, then its partitions (with --summary, only those that lag). */
+function printLags(lags: StageLag[], summary: boolean): void {
   for (const s of lags) {
     process.stdout.write(`${s.stage.padEnd(9)} ${s.topic.padEnd(28)} lag ${String(s.lag).padStart(8)}  ${s.status}\n`);
-    for (const p of s.partitions.filter((p) => p.lag > 0)) {
+    for (const p of summary ? s.partitions.filter((p) => p.lag > 0) : s.partitions) {
       process.stdout.write(`          partition ${p.partition}: committed ${p.committed ?? '-'} head ${p.head} lag ${p.lag}\n`);
     }
   }
