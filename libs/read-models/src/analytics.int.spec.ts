@@ -12,6 +12,7 @@ import {
   getTierDistribution,
   getExpiringLots,
 } from './postgres/queries';
+import { Client } from 'pg';
 import { ANALYST_ROLE, swapSchemas } from './postgres/analytics';
 import { migrate } from './postgres/migrate';
 import { History } from './testing/envelopes';
@@ -182,6 +183,21 @@ describe('analytics schema and the analyst role', () => {
     } finally {
       await c.query('RESET ROLE').catch(() => undefined);
       c.release();
+    }
+  });
+
+  it('an SQL client logs in as the role, and reads analytics only', async () => {
+    const url = new URL(h.url);
+    url.username = ANALYST_ROLE;
+    url.password = '';
+    const analyst = new Client({ connectionString: url.toString() });
+    await analyst.connect();
+    try {
+      expect((await analyst.query('SELECT current_user AS u')).rows[0].u).toBe(ANALYST_ROLE);
+      expect((await analyst.query('SELECT count(*) FROM analytics.member_balances')).rows[0].count).toBe('6');
+      await expect(analyst.query('SELECT * FROM loyalty.member_balances')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await analyst.end();
     }
   });
 

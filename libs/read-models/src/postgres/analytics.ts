@@ -228,13 +228,19 @@ export interface PublishAnalyticsOptions {
   readonly ownTransaction?: boolean;
 }
 
-/** Creates the analyst role if missing. Roles are cluster-wide: tolerate another session creating it at the same time. */
+/**
+ * Creates the analyst role if missing. It can log in, so that analysts' SQL clients connect
+ * as it; it has no password: where the server asks for one, the operator sets it. Roles are
+ * cluster-wide: tolerate another session creating it at the same time.
+ */
 export async function ensureAnalystRole(client: Queryable): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await client.query(`DO $$ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ANALYST_ROLE}') THEN
-          CREATE ROLE ${ANALYST_ROLE} NOLOGIN;
+          CREATE ROLE ${ANALYST_ROLE} LOGIN;
+        ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = '${ANALYST_ROLE}') THEN
+          ALTER ROLE ${ANALYST_ROLE} LOGIN; -- created NOLOGIN by earlier versions
         END IF;
       EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
       END $$`);
