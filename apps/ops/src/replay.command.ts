@@ -127,7 +127,7 @@ async function replay(ctx: Ctx, wantPg: boolean, wantRedis: boolean, fresh: bool
   }
   if (targets.redis) snapshots.push(await snapshotRedis(redis, { prefix: targets.redis.prefix }));
   const vp = new Progress('verify shadow: events folded');
-  const report = await verifyStores({ kafka: ctx.kafka, topic, snapshots, onEvents: (n) => vp.add(n) });
+  const report = await verifyStores({ kafka: ctx.kafka, topic, snapshots, onEvents: (n) => vp.add(n), onPlan: (n) => vp.setTotal(n) });
   vp.finish();
   if (report.differences.length > 0 || report.stores.some((s) => !s.ready)) {
     process.stdout.write(`the shadow differs from the fold of the events: NOT swapped\n${formatDifferences(report.differences)}`);

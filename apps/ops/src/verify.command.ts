@@ -32,7 +32,7 @@ export const verifyCommand: OpsCommand = {
       redis.disconnect();
     }
     const progress = new Progress('verify: events folded');
-    const report = await verifyStores({ kafka, topic, snapshots, onEvents: (n) => progress.add(n) });
+    const report = await verifyStores({ kafka, topic, snapshots, onEvents: (n) => progress.add(n), onPlan: (n) => progress.setTotal(n) });
     progress.finish();
     if (args.includes('--json')) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');

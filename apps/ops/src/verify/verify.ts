@@ -163,6 +163,8 @@ export async function verifyStores(o: {
   topic: string;
   snapshots: StoreSnapshot[];
   onEvents?: (n: number) => void;
+  /** Called once the fold knows how many records it has to read (events and transaction markers). */
+  onPlan?: (records: number) => void;
   /** Only events with recordedAt <= until (point-in-time snapshots). */
   until?: string;
 }): Promise<VerifyReport> {
@@ -188,6 +190,7 @@ export async function verifyStores(o: {
   const trails = new Map<string, Trail>();
   const untilMs = o.until ? Date.parse(o.until) : undefined;
   const from = new Map([...maxHi].filter(([, h]) => h > 0n).map(([p]) => [p, 0n] as [number, bigint]));
+  o.onPlan?.([...from.keys()].reduce((n, p) => n + Number(maxHi.get(p)!), 0));
   const read = from.size
     ? await readEvents({
         kafka: o.kafka,
