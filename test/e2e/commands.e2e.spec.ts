@@ -106,6 +106,10 @@ describe('member commands over HTTP', () => {
       (s) => Array.isArray(s.entries) && s.entries.some((e: any) => e.type === 'RedemptionRefused'),
     );
     expect(statement.entries.find((e: any) => e.type === 'RedemptionRefused')).toMatchObject({ pointsDelta: 0 });
+    // a member nobody enrolled has no statement, as it has no balance
+    const unknown = await fetch(`${stack.apiUrl}/v1/members/${memberId}-nobody/statement`, { headers: headers() });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: 'not_found' });
   });
 
   it('given bad bodies, when posted, then 400 names the field and unknown fields are refused', async () => {

@@ -90,6 +90,12 @@ it('daily: per UTC day, zeros for quiet days', async () => {
 
 it('tiers', async () => {
   expect(await getTierDistribution(h.client, q())).toEqual([{ tier: 'Member', members: 5 }, { tier: 'Silver', members: 1 }]);
+  expect(await getTierDistribution(h.client, { ...q(), tiers: ['Member', 'Silver', 'Gold', 'Platinum'] })).toEqual([
+    { tier: 'Member', members: 5 },
+    { tier: 'Silver', members: 1 },
+    { tier: 'Gold', members: 0 },
+    { tier: 'Platinum', members: 0 },
+  ]);
 });
 
 it('cohorts: monthly enrolment cohorts and the share purchasing in each later month', async () => {

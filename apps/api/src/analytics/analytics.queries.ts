@@ -2,8 +2,9 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@loyalty/config';
+import type { Programme } from '@loyalty/domain';
 import { getAnalyticsDaily, getAnalyticsSummary, getChannelPerformance, getCohorts, getSegments, getTierDistribution } from '@loyalty/read-models';
-import { CONFIG, PG_POOL } from '../infrastructure/tokens';
+import { CONFIG, PG_POOL, PROGRAMME } from '../infrastructure/tokens';
 
 export type AnalyticsReport =
   | { kind: 'summary' }
@@ -20,7 +21,11 @@ export class GetAnalyticsQuery {
 /** Analytics read the Postgres read model only (Redis holds no history). */
 @QueryHandler(GetAnalyticsQuery)
 export class GetAnalyticsHandler implements IQueryHandler<GetAnalyticsQuery, unknown> {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool, @Inject(CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(PROGRAMME) private readonly programme: Programme,
+  ) {}
 
   async execute({ report }: GetAnalyticsQuery): Promise<unknown> {
     const schema = this.config.postgres.schema;
@@ -30,7 +35,8 @@ export class GetAnalyticsHandler implements IQueryHandler<GetAnalyticsQuery, unk
       case 'daily':
         return getAnalyticsDaily(this.pool, { schema, from: report.from, to: report.to });
       case 'tiers':
-        return getTierDistribution(this.pool, { schema });
+        // Every tier of the programme, 0 where nobody holds it.
+        return getTierDistribution(this.pool, { schema, tiers: this.programme.tiers.map((t) => t.name) });
       case 'cohorts':
         return getCohorts(this.pool, { schema });
       case 'segments':

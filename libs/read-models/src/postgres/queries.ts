@@ -263,10 +263,13 @@ export async function getAnalyticsDaily(client: Queryable, q: SchemaOption & { f
   }));
 }
 
-export async function getTierDistribution(client: Queryable, q: SchemaOption = {}): Promise<{ tier: string | null; members: number }[]> {
+/** Members per tier, most first; `tiers` (the programme's) are listed too where nobody holds them, with 0. */
+export async function getTierDistribution(client: Queryable, q: SchemaOption & { tiers?: readonly string[] } = {}): Promise<{ tier: string | null; members: number }[]> {
   const s = schemaPrefix(q.schema);
   const { rows } = await client.query(`SELECT tier, count(*)::bigint AS members FROM ${s}member_balances GROUP BY tier ORDER BY members DESC, tier`);
-  return rows.map((r: any) => ({ tier: r.tier, members: int(r.members) }));
+  const held = rows.map((r: any) => ({ tier: r.tier as string | null, members: int(r.members) }));
+  const named = new Set(held.map((t) => t.tier));
+  return [...held, ...(q.tiers ?? []).filter((t) => !named.has(t)).map((tier) => ({ tier, members: 0 }))];
 }
 
 export interface ChannelPerformance {

@@ -49,10 +49,14 @@ export class GetMemberController {
 
   @Get(':id/statement')
   @Route('reader', "A member's ledger entries, newest first", {
-    description: 'Each entry has `pointsDelta` and `balanceAfter`; keyset pagination: pass `nextBefore` as `before` for the next page. An unknown member has no entries.',
+    errors: [404],
+    description: 'Each entry has `pointsDelta` and `balanceAfter`; keyset pagination: pass `nextBefore` as `before` for the next page. 404 for a member the read model does not know (yet), as for the balance.',
   })
   @ApiResponse({ status: 200, type: StatementView })
-  statement(@Param() { id }: MemberParams, @Query() q: StatementQuery): Promise<StatementPage> {
-    return this.queries.execute(new GetStatementQuery(id, q.limit ?? 50, q.before));
+  async statement(@Param() { id }: MemberParams, @Query() q: StatementQuery): Promise<StatementPage> {
+    const page = await this.queries.execute<GetStatementQuery, StatementPage>(new GetStatementQuery(id, q.limit ?? 50, q.before));
+    // Every member's first entry is MemberEnrolled: a first page with none is a member nobody enrolled.
+    if (page.entries.length === 0 && q.before === undefined) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
+    return page;
   }
 }
