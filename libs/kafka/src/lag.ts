@@ -1,10 +1,13 @@
 import type { Admin } from 'kafkajs';
 
+export type LagStatus = 'caught-up' | 'behind' | 'not-started';
+
 export interface PartitionLag {
   partition: number;
   committed: string | null;
   head: string;
   lag: number;
+  status: LagStatus;
 }
 
 export interface StageLag {
@@ -12,7 +15,12 @@ export interface StageLag {
   topic: string;
   partitions: PartitionLag[];
   lag: number;
-  status: 'caught-up' | 'behind' | 'not-started';
+  status: LagStatus;
+}
+
+/** Caught up at lag 0; not started while nothing was ever committed and there is input; behind otherwise. */
+function statusOf(lag: number, started: boolean): LagStatus {
+  return lag === 0 ? 'caught-up' : started ? 'behind' : 'not-started';
 }
 
 export type StageSource =
@@ -51,17 +59,10 @@ export async function stageLags(admin: Admin, sources: StageSource[]): Promise<S
       .map(([partition, head]) => {
         const c = committed.get(partition) ?? null;
         const lag = Math.max(0, Number(BigInt(head) - BigInt(c ?? '0')));
-        return { partition, committed: c, head, lag };
+        return { partition, committed: c, head, lag, status: statusOf(lag, c !== null) };
       });
     const lag = partitions.reduce((n, p) => n + p.lag, 0);
-    const anyHead = partitions.some((p) => p.head !== '0');
-    out.push({
-      stage: s.stage,
-      topic: s.topic,
-      partitions,
-      lag,
-      status: lag === 0 ? 'caught-up' : committed.size === 0 && anyHead ? 'not-started' : 'behind',
-    });
+    out.push({ stage: s.stage, topic: s.topic, partitions, lag, status: statusOf(lag, committed.size > 0) });
   }
   return out;
 }

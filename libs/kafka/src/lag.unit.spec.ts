@@ -26,4 +26,14 @@ describe('stageLags', () => {
     expect(lags.reduce((n, s) => n + s.lag, 0)).toBeGreaterThan(0);
     expect(lags.find((s) => s.stage === 'ledger')?.lag).toBe(2);
   });
+
+  it('given a stage that committed on one partition only, then each partition and the stage carry their status', async () => {
+    const admin = {
+      fetchTopicOffsets: async () => [0, 1, 2].map((partition) => ({ partition, offset: '0', high: partition === 2 ? '0' : '5', low: '0' })),
+      fetchOffsets: async () => [{ topic: 'commands', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '-1' }, { partition: 2, offset: '-1' }] }],
+    } as unknown as Admin;
+    const [ledger] = await stageLags(admin, [{ stage: 'ledger', topic: 'commands', groupId: 'ledger' }]);
+    expect(ledger.partitions.map((p) => [p.partition, p.lag, p.status])).toEqual([[0, 0, 'caught-up'], [1, 5, 'not-started'], [2, 0, 'caught-up']]);
+    expect(ledger.status).toBe('behind');
+  });
 });

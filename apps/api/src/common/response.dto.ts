@@ -204,6 +204,7 @@ class PartitionLagView {
   @ApiProperty({ type: String, nullable: true, example: '1532' }) committed!: string | null;
   @ApiProperty({ example: '1532' }) head!: string;
   @ApiProperty({ type: 'integer', example: 0 }) lag!: number;
+  @ApiProperty({ enum: ['caught-up', 'behind', 'not-started'] }) status!: string;
 }
 
 export class StageLagView {
