@@ -62,11 +62,21 @@ suite('the dashboard in headless Chromium', () => {
       expect(res.status).toBe(202);
     }
     const settled = await eventually(
-      async () => (await (await fetch(`${stack.apiUrl}/v1/projections`, { headers: auth })).json()) as { lag: number; stages: { stage: string; status: string }[] },
+      async () => (await (await fetch(`${stack.apiUrl}/v1/projections`, { headers: auth })).json()) as { lag: number; stages: { stage: string; status: string; partitions: object[] }[] },
       (p) => p.lag === 0 && p.stages.every((s) => s.status === 'caught-up'),
       40_000,
     );
     expect(settled.lag).toBe(0);
+    // every stage and partition: committed offset, head, lag and status
+    expect(settled.stages.map((s) => s.stage)).toEqual(['ingest', 'ledger', 'postgres', 'redis']);
+    for (const s of settled.stages) {
+      expect(s.partitions).toHaveLength(2);
+      for (const p of s.partitions) {
+        // committed is null on a partition that never had input
+        expect(Object.keys(p).sort()).toEqual(['committed', 'head', 'lag', 'partition', 'status']);
+        expect(p).toMatchObject({ partition: expect.any(Number), head: expect.any(String), lag: 0, status: 'caught-up' });
+      }
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
