@@ -67,6 +67,6 @@ it('given input whose tail is an aborted transaction, when a new owner starts at
     (s) => s.lag === 0,
     30_000,
   );
-  expect(lag.partitions).toEqual([{ partition: 0, committed: '7', head: '7', lag: 0 }]);
+  expect(lag.partitions).toEqual([{ partition: 0, committed: '7', head: '7', lag: 0, status: 'caught-up' }]);
   expect(seen).toEqual([]);
 }, 60_000);
