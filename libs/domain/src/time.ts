@@ -24,17 +24,32 @@ let cacheVal2 = NaN;
 let mintedKey = '';
 let mintedVal = NaN;
 
+// A command's `now`, in a slot of its own (parseNow): the ledger stamps one `now` on every
+// command of a batch, and each purchase's occurredAt passed through the two slots above
+// between two of them, so `now` was parsed again every other purchase.
+let nowKey = '';
+let nowVal = NaN;
+
 /** Parses an ISO 8601 instant with offset to epoch ms; NaN when malformed or not a real calendar date. */
 export function parseInstant(iso: string): number {
+  // the minted slot first: evolve reads a lot's expiry right after the purchase's occurredAt
+  if (iso === mintedKey) return mintedVal;
   if (iso === cacheKey) return cacheVal;
   if (iso === cacheKey2) return cacheVal2;
-  if (iso === mintedKey) return mintedVal;
   const v = parseInstantUncached(iso);
   cacheKey2 = cacheKey;
   cacheVal2 = cacheVal;
   cacheKey = iso;
   cacheVal = v;
   return v;
+}
+
+/** parseInstant for a command's `now` (or the `now` of a batch), kept in its own slot. */
+export function parseNow(iso: string): number {
+  if (iso === nowKey) return nowVal;
+  nowVal = parseInstant(iso);
+  nowKey = iso;
+  return nowVal;
 }
 
 function remember(iso: string, ms: number): void {
