@@ -13,20 +13,20 @@ export const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{
 /** YYYY-MM-DD */
 export const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-// The last parse: a command's instants are parsed again by evolve, and the decider's
-// own instants (lot expiry) are remembered as they are formatted.
-let cacheKey = '';
-let cacheVal = NaN;
-let cacheKey2 = '';
-let cacheVal2 = NaN;
-// The instant secondsToIso last wrote (a lot's expiry): with one `now` per ledger batch it
-// is formatted once per batch, while every purchase's occurredAt passes through the two above.
+// Instants parsed last, by kind of slot: the two last parsed (a command's instants are
+// parsed again by evolve), written in turn; the instant secondsToIso last wrote (a lot's
+// expiry: with one `now` per ledger batch it is formatted once per batch, while every
+// purchase's occurredAt passes through the two above); a command's `now` (parseNow: the
+// ledger stamps one `now` on every command of a batch, and the purchases' occurredAt pushed
+// it out of the two slots every other purchase). A parse writes one slot, not two: each
+// write of a new value into the module's (long-lived) variables costs a write barrier.
+let key0 = '';
+let val0 = NaN;
+let key1 = '';
+let val1 = NaN;
+let next1 = false;
 let mintedKey = '';
 let mintedVal = NaN;
-
-// A command's `now`, in a slot of its own (parseNow): the ledger stamps one `now` on every
-// command of a batch, and each purchase's occurredAt passed through the two slots above
-// between two of them, so `now` was parsed again every other purchase.
 let nowKey = '';
 let nowVal = NaN;
 
@@ -34,13 +34,17 @@ let nowVal = NaN;
 export function parseInstant(iso: string): number {
   // the minted slot first: evolve reads a lot's expiry right after the purchase's occurredAt
   if (iso === mintedKey) return mintedVal;
-  if (iso === cacheKey) return cacheVal;
-  if (iso === cacheKey2) return cacheVal2;
+  if (iso === key0) return val0;
+  if (iso === key1) return val1;
   const v = parseInstantUncached(iso);
-  cacheKey2 = cacheKey;
-  cacheVal2 = cacheVal;
-  cacheKey = iso;
-  cacheVal = v;
+  if (next1) {
+    key1 = iso;
+    val1 = v;
+  } else {
+    key0 = iso;
+    val0 = v;
+  }
+  next1 = !next1;
   return v;
 }
 
@@ -50,13 +54,6 @@ export function parseNow(iso: string): number {
   nowVal = parseInstant(iso);
   nowKey = iso;
   return nowVal;
-}
-
-function remember(iso: string, ms: number): void {
-  cacheKey2 = cacheKey;
-  cacheVal2 = cacheVal;
-  cacheKey = iso;
-  cacheVal = ms;
 }
 
 /** Value of the two ASCII digits at i, or -1. */
@@ -187,7 +184,6 @@ export function secondsToIso(s: number): string {
   lastIsoS = s;
   if (isoY >= 100) {
     // parseInstant reads years 0..99 as 19xx
-    remember(lastIso, s * 1000);
     mintedKey = lastIso;
     mintedVal = s * 1000;
   }
