@@ -20,7 +20,7 @@
 // integers and reads an id only when the hash matches.
 //
 // Equality: jest's toEqual compares two lists by their records (the list is iterable and
-// its storage is private), and JSON.stringify writes the records as an array.
+// its storage is under a symbol, STORAGE), and JSON.stringify writes the records as an array.
 
 import type { Lot, OpenPurchase } from './state';
 
@@ -34,13 +34,22 @@ interface Layout<T> {
   read(s: Storage, at: number): T;
 }
 
+/**
+ * The key of a list's storage. Not a #private field: V8 does not inline a subclass's
+ * constructor into a base constructor that initialises private fields, so every list a
+ * purchase made went through the generic construct stub. A symbol keeps the storage out
+ * of jest's equality and of JSON all the same (both read string keys only).
+ */
+const STORAGE: unique symbol = Symbol('storage');
+
 abstract class RecordList<T> implements Iterable<T> {
   /** [count, record 0 (width slots), record 1, …]: records [0, length) are this list's. */
-  readonly #s: Storage;
-  readonly length: number;
+  declare private readonly [STORAGE]: Storage;
+  // declared, not class fields: a field is defined (as undefined) before the constructor runs
+  declare readonly length: number;
 
   protected constructor(s: Storage, length: number) {
-    this.#s = s;
+    this[STORAGE] = s;
     this.length = length;
   }
 
@@ -60,27 +69,27 @@ abstract class RecordList<T> implements Iterable<T> {
   }
 
   protected storage(): Storage {
-    return this.#s;
+    return this[STORAGE];
   }
 
   /** The record at i (a new object), undefined outside [0, length). */
   get(i: number): T | undefined {
     if (!(i >= 0 && i < this.length)) return undefined;
     const l = this.layout();
-    return l.read(this.#s, 1 + i * l.width);
+    return l.read(this[STORAGE], 1 + i * l.width);
   }
 
   /** Field k of the record at i (0 <= i < length). */
   field<K extends keyof T>(i: number, k: K): T[K] {
     const l = this.layout();
-    return this.#s[1 + i * l.width + l.offset[k]] as T[K];
+    return this[STORAGE][1 + i * l.width + l.offset[k]] as T[K];
   }
 
   /** Field k of every record, in order (a new array). */
   column<K extends keyof T>(k: K): T[K][] {
     const l = this.layout();
     const out = new Array<T[K]>(this.length);
-    for (let i = 0, j = 1 + l.offset[k]; i < this.length; i++, j += l.width) out[i] = this.#s[j] as T[K];
+    for (let i = 0, j = 1 + l.offset[k]; i < this.length; i++, j += l.width) out[i] = this[STORAGE][j] as T[K];
     return out;
   }
 
@@ -99,7 +108,7 @@ abstract class RecordList<T> implements Iterable<T> {
    * Either way its count is then length + 1.
    */
   protected slotFor(): Storage {
-    const s = this.#s;
+    const s = this[STORAGE];
     const n = this.length;
     const w = this.layout().width;
     if (s[0] === n && 1 + w * (n + 1) <= s.length) {
@@ -127,14 +136,14 @@ abstract class RecordList<T> implements Iterable<T> {
    */
   protected withField<K extends keyof T>(i: number, k: K, v: T[K], inPlace: boolean): this {
     const l = this.layout();
-    const s = inPlace ? this.#s : this.copy(this.length + 1);
+    const s = inPlace ? this[STORAGE] : this.copy(this.length + 1);
     s[1 + i * l.width + l.offset[k]] = v;
     return inPlace ? this : this.make(s, this.length);
   }
 
   /** A new storage of this list's records, with room for `capacity` records. */
   protected copy(capacity: number): Storage {
-    const s = this.#s;
+    const s = this[STORAGE];
     const n = 1 + this.length * this.layout().width;
     const out: Storage = new Array(1 + capacity * this.layout().width);
     out[0] = this.length;

@@ -15,6 +15,7 @@ import {
   flatToState,
   initialState,
   parseInstant,
+  parseNow,
   secondsToIso,
   serializeState,
   serializeStateJson,
@@ -121,6 +122,24 @@ describe('instants', () => {
         const expiry = expiryIso(s, 12);
         for (const o of others) expect(Object.is(parseInstant(o), referenceParse(o)) || parseInstant(o) === referenceParse(o)).toBe(true);
         expect(parseInstant(expiry)).toBe(referenceParse(expiry));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('given a now parsed once, when other instants are parsed and minted in between, then parseNow and parseInstant still read every instant right (the now slot)', () => {
+    fc.assert(
+      fc.property(instantText, fc.array(fc.tuple(instantText, fc.integer({ min: 0, max: 6_000_000_000 })), { minLength: 0, maxLength: 4 }), (now, others) => {
+        const same = (v: number, ref: number) => expect(Object.is(v, ref) || v === ref).toBe(true);
+        same(parseNow(now), referenceParse(now));
+        for (const [o, s] of others) {
+          same(parseInstant(o), referenceParse(o));
+          const expiry = expiryIso(s, 12);
+          same(parseNow(now), referenceParse(now));
+          same(parseNow(o), referenceParse(o));
+          same(parseInstant(expiry), referenceParse(expiry));
+          same(parseNow(now), referenceParse(now));
+        }
       }),
       { numRuns: RUNS },
     );

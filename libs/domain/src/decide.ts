@@ -20,7 +20,7 @@ import { EarnCause, LotTaken, MemberEvent, PointsEarned, PointsExpired, Purchase
 import { hash53, lotIdFor, uuidFrom } from './ids';
 import { BP, Programme, findReward, tierIndexFor, tierIndexOf } from './programme';
 import { IdempotencyRecord, MemberState, assertNever, available, findPurchase, withForgotten } from './state';
-import { DAY_S, addMonthsSeconds, expiryIso, parseInstant } from './time';
+import { DAY_S, addMonthsSeconds, expiryIso, parseInstant, parseNow } from './time';
 
 export type RejectionCode =
   | 'invalid-command'
@@ -95,7 +95,7 @@ export function mulDiv(a: number, b: number, c: number): number {
 }
 
 export function decide(command: MemberCommand, state: MemberState, programme: Programme): Decision {
-  const nowMs = parseInstant(command.metadata.now);
+  const nowMs = parseNow(command.metadata.now);
   if (Number.isNaN(nowMs)) return reject('invalid-command', 'metadata.now must be an ISO 8601 instant with offset');
   switch (command.type) {
     case 'EnrolMember':
@@ -586,7 +586,7 @@ function creditReferral(c: CreditReferral, s: MemberState, p: Programme, nowMs: 
  * state; `decide` gives the same answers with or without it.
  */
 export function compact(s: MemberState, p: Programme, now: string): MemberState {
-  const nowS = Math.floor(parseInstant(now) / 1000);
+  const nowS = Math.floor(parseNow(now) / 1000);
   if (Number.isNaN(nowS)) return s;
   const oldest = nowS - p.dedupWindowDays * DAY_S;
   const oldestQ = oldest - p.qualifyingWindowDays * DAY_S;

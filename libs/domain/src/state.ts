@@ -14,7 +14,21 @@
 // one lot to the state, and no qualifying entry.
 
 import { LotList, PurchaseList } from './append-list';
-import { EventEnvelope, LotTaken, MemberEvent } from './events';
+import {
+  EventEnvelope,
+  LotTaken,
+  MemberEnrolled,
+  MemberEvent,
+  PointsAdjusted,
+  PointsEarned,
+  PointsExpired,
+  PointsReversed,
+  PurchaseMade,
+  PurchaseRefunded,
+  RedemptionRefused,
+  RewardRedeemed,
+  TierChanged,
+} from './events';
 import { toSeconds } from './time';
 
 export interface Lot {
@@ -301,162 +315,175 @@ function remember(t: Draft, rec: IdempotencyRecord): void {
 
 function apply(t: Draft, event: MemberEvent): void {
   const sequence = ++t.sequence;
+  // One function per event: the optimiser compiles a purchase's two (PurchaseMade,
+  // PointsEarned) with their list appends inlined; one body holding every case ran out of
+  // its inlining budget first (appendNew and findPurchase were left as calls).
   switch (event.type) {
-    case 'MemberEnrolled': {
-      const d = event.data;
-      t.enrolled = true;
-      t.tier = d.tier;
-      const birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
-      const referredBy = d.referredBy ?? null;
-      if (birthdayMonth !== t.rare.birthdayMonth || referredBy !== t.rare.referredBy) {
-        const r = rareFor(t);
-        r.birthdayMonth = birthdayMonth;
-        r.referredBy = referredBy;
-      }
-      return;
-    }
-    case 'PurchaseMade': {
-      const d = event.data;
-      t.purchases = t.purchases.appendNew(d.purchaseId, toSeconds(d.occurredAt), d.amount, sequence);
-      t.purchaseCount++;
-      return;
-    }
-    case 'PointsEarned': {
-      const d = event.data;
-      const repaid = d.repaid ?? 0;
-      const open = d.points - repaid;
-      const cause = d.cause;
-      if ((cause === 'purchase' || cause === 'promotion') && d.purchaseId !== undefined) {
-        // The purchase's qualifying points are its earned − reversed: nothing else to record.
-        const i = findPurchase(t.purchases, d.purchaseId);
-        if (i >= 0) {
-          const before = t.purchases;
-          t.purchases = before.withEarned(i, d.points, d.programVersion, writable(i));
-          changed(t, before);
-        }
-      } else if (cause === 'birthday' && d.birthdayYear !== undefined) {
-        const r = rareFor(t);
-        r.lastBirthdayYear = Math.max(r.lastBirthdayYear, d.birthdayYear);
-      } else if (cause === 'referral' && d.refereeId !== undefined) {
-        const r = rareFor(t);
-        if (refereesOwn) r.referees.push(d.refereeId);
-        else {
-          r.referees = append(r.referees, d.refereeId);
-          refereesOwn = true;
-        }
-      }
-      t.earned += d.points;
-      if (repaid !== 0) rareFor(t).debt -= repaid;
-      if (open > 0) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
-      return;
-    }
-    case 'TierChanged': {
-      const d = event.data;
-      t.tier = d.to;
-      const r = rareFor(t);
-      if (d.reason === 'review' && d.asOf) r.lastReviewAt = toSeconds(d.asOf);
-      const since = d.effectiveAt ?? d.asOf;
-      r.tierSince = since ? toSeconds(since) : 0;
-      return;
-    }
-    case 'RewardRedeemed': {
-      const d = event.data;
-      rareFor(t).redeemed += d.points;
-      t.lots = t.lots.take(d.lots);
-      if (d.idempotencyKey !== undefined) {
-        remember(t, {
-          key: d.idempotencyKey,
-          requestHash: d.requestHash ?? '',
-          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-          kind: 'redemption',
-          ref: d.redemptionId,
-          points: d.points,
-          available: available(t),
-          sequence,
-        });
-      }
-      return;
-    }
-    case 'RedemptionRefused': {
-      // No points move: the refusal is remembered as the answer to its idempotency key.
-      const d = event.data;
-      remember(t, {
-        key: d.idempotencyKey,
-        requestHash: d.requestHash,
-        at: toSeconds(d.recordedAt),
-        kind: 'refusal',
-        ref: d.code,
-        points: d.points ?? 0,
-        available: d.available,
-        sequence,
-        message: d.message,
-      });
-      return;
-    }
-    case 'PurchaseRefunded': {
-      const d = event.data;
-      const i = findPurchase(t.purchases, d.purchaseId);
-      if (i < 0) return;
-      const before = t.purchases;
-      t.purchases = before.withRefund(i, d.amount, d.refundId, writable(i));
-      changed(t, before);
-      return;
-    }
-    case 'PointsReversed': {
-      const d = event.data;
-      const taken = sumTaken(d.lots);
-      const i = findPurchase(t.purchases, d.purchaseId);
-      if (i >= 0) {
-        const before = t.purchases;
-        t.purchases = before.withReversed(i, d.points, writable(i));
-        changed(t, before);
-      }
-      const r = rareFor(t);
-      r.reversed += d.points;
-      r.debt += d.points - taken;
-      t.lots = t.lots.take(d.lots);
-      return;
-    }
-    case 'PointsExpired': {
-      const d = event.data;
-      rareFor(t).expired += d.points;
-      t.lots = t.lots.take([{ lotId: d.lotId, points: d.points }]);
-      return;
-    }
-    case 'PointsAdjusted': {
-      const d = event.data;
-      const r = rareFor(t);
-      if (d.points >= 0) {
-        const repaid = d.repaid ?? 0;
-        const open = d.points - repaid;
-        r.adjusted += d.points;
-        r.debt -= repaid;
-        if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
-      } else {
-        const lots = d.lots ?? EMPTY;
-        r.adjusted += d.points;
-        r.debt += -d.points - sumTaken(lots);
-        t.lots = t.lots.take(lots);
-      }
-      if (d.idempotencyKey !== undefined) {
-        remember(t, {
-          key: d.idempotencyKey,
-          requestHash: d.requestHash ?? '',
-          at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
-          kind: 'adjustment',
-          ref: d.adjustmentId,
-          points: d.points,
-          available: available(t),
-          sequence,
-        });
-      }
-      return;
-    }
+    case 'MemberEnrolled':
+      return onMemberEnrolled(t, event.data);
+    case 'PurchaseMade':
+      return onPurchaseMade(t, event.data, sequence);
+    case 'PointsEarned':
+      return onPointsEarned(t, event.data);
+    case 'TierChanged':
+      return onTierChanged(t, event.data);
+    case 'RewardRedeemed':
+      return onRewardRedeemed(t, event.data, sequence);
+    case 'RedemptionRefused':
+      return onRedemptionRefused(t, event.data, sequence);
+    case 'PurchaseRefunded':
+      return onPurchaseRefunded(t, event.data);
+    case 'PointsReversed':
+      return onPointsReversed(t, event.data);
+    case 'PointsExpired':
+      return onPointsExpired(t, event.data);
+    case 'PointsAdjusted':
+      return onPointsAdjusted(t, event.data, sequence);
     case 'ReferralCompleted':
       rareFor(t).referredBy = null;
       return;
     default:
       assertNever(event);
+  }
+}
+
+function onMemberEnrolled(t: Draft, d: MemberEnrolled['data']): void {
+  t.enrolled = true;
+  t.tier = d.tier;
+  const birthdayMonth = d.birthday ? +d.birthday.slice(5, 7) : 0;
+  const referredBy = d.referredBy ?? null;
+  if (birthdayMonth !== t.rare.birthdayMonth || referredBy !== t.rare.referredBy) {
+    const r = rareFor(t);
+    r.birthdayMonth = birthdayMonth;
+    r.referredBy = referredBy;
+  }
+}
+
+function onPurchaseMade(t: Draft, d: PurchaseMade['data'], sequence: number): void {
+  t.purchases = t.purchases.appendNew(d.purchaseId, toSeconds(d.occurredAt), d.amount, sequence);
+  t.purchaseCount++;
+}
+
+function onPointsEarned(t: Draft, d: PointsEarned['data']): void {
+  const repaid = d.repaid ?? 0;
+  const open = d.points - repaid;
+  const cause = d.cause;
+  if ((cause === 'purchase' || cause === 'promotion') && d.purchaseId !== undefined) {
+    // The purchase's qualifying points are its earned − reversed: nothing else to record.
+    const i = findPurchase(t.purchases, d.purchaseId);
+    if (i >= 0) {
+      const before = t.purchases;
+      t.purchases = before.withEarned(i, d.points, d.programVersion, writable(i));
+      changed(t, before);
+    }
+  } else if (cause === 'birthday' && d.birthdayYear !== undefined) {
+    const r = rareFor(t);
+    r.lastBirthdayYear = Math.max(r.lastBirthdayYear, d.birthdayYear);
+  } else if (cause === 'referral' && d.refereeId !== undefined) {
+    const r = rareFor(t);
+    if (refereesOwn) r.referees.push(d.refereeId);
+    else {
+      r.referees = append(r.referees, d.refereeId);
+      refereesOwn = true;
+    }
+  }
+  t.earned += d.points;
+  if (repaid !== 0) rareFor(t).debt -= repaid;
+  if (open > 0) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
+}
+
+function onTierChanged(t: Draft, d: TierChanged['data']): void {
+  t.tier = d.to;
+  const r = rareFor(t);
+  if (d.reason === 'review' && d.asOf) r.lastReviewAt = toSeconds(d.asOf);
+  const since = d.effectiveAt ?? d.asOf;
+  r.tierSince = since ? toSeconds(since) : 0;
+}
+
+function onRewardRedeemed(t: Draft, d: RewardRedeemed['data'], sequence: number): void {
+  rareFor(t).redeemed += d.points;
+  t.lots = t.lots.take(d.lots);
+  if (d.idempotencyKey !== undefined) {
+    remember(t, {
+      key: d.idempotencyKey,
+      requestHash: d.requestHash ?? '',
+      at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+      kind: 'redemption',
+      ref: d.redemptionId,
+      points: d.points,
+      available: available(t),
+      sequence,
+    });
+  }
+}
+
+function onRedemptionRefused(t: Draft, d: RedemptionRefused['data'], sequence: number): void {
+  // No points move: the refusal is remembered as the answer to its idempotency key.
+  remember(t, {
+    key: d.idempotencyKey,
+    requestHash: d.requestHash,
+    at: toSeconds(d.recordedAt),
+    kind: 'refusal',
+    ref: d.code,
+    points: d.points ?? 0,
+    available: d.available,
+    sequence,
+    message: d.message,
+  });
+}
+
+function onPurchaseRefunded(t: Draft, d: PurchaseRefunded['data']): void {
+  const i = findPurchase(t.purchases, d.purchaseId);
+  if (i < 0) return;
+  const before = t.purchases;
+  t.purchases = before.withRefund(i, d.amount, d.refundId, writable(i));
+  changed(t, before);
+}
+
+function onPointsReversed(t: Draft, d: PointsReversed['data']): void {
+  const taken = sumTaken(d.lots);
+  const i = findPurchase(t.purchases, d.purchaseId);
+  if (i >= 0) {
+    const before = t.purchases;
+    t.purchases = before.withReversed(i, d.points, writable(i));
+    changed(t, before);
+  }
+  const r = rareFor(t);
+  r.reversed += d.points;
+  r.debt += d.points - taken;
+  t.lots = t.lots.take(d.lots);
+}
+
+function onPointsExpired(t: Draft, d: PointsExpired['data']): void {
+  rareFor(t).expired += d.points;
+  t.lots = t.lots.take([{ lotId: d.lotId, points: d.points }]);
+}
+
+function onPointsAdjusted(t: Draft, d: PointsAdjusted['data'], sequence: number): void {
+  const r = rareFor(t);
+  if (d.points >= 0) {
+    const repaid = d.repaid ?? 0;
+    const open = d.points - repaid;
+    r.adjusted += d.points;
+    r.debt -= repaid;
+    if (open > 0 && d.lotId !== undefined && d.expiresAt !== undefined) t.lots = t.lots.appendLot(d.lotId, open, toSeconds(d.expiresAt));
+  } else {
+    const lots = d.lots ?? EMPTY;
+    r.adjusted += d.points;
+    r.debt += -d.points - sumTaken(lots);
+    t.lots = t.lots.take(lots);
+  }
+  if (d.idempotencyKey !== undefined) {
+    remember(t, {
+      key: d.idempotencyKey,
+      requestHash: d.requestHash ?? '',
+      at: d.recordedAt ? toSeconds(d.recordedAt) : 0,
+      kind: 'adjustment',
+      ref: d.adjustmentId,
+      points: d.points,
+      available: available(t),
+      sequence,
+    });
   }
 }
 

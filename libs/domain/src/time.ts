@@ -13,35 +13,47 @@ export const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{
 /** YYYY-MM-DD */
 export const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-// The last parse: a command's instants are parsed again by evolve, and the decider's
-// own instants (lot expiry) are remembered as they are formatted.
-let cacheKey = '';
-let cacheVal = NaN;
-let cacheKey2 = '';
-let cacheVal2 = NaN;
-// The instant secondsToIso last wrote (a lot's expiry): with one `now` per ledger batch it
-// is formatted once per batch, while every purchase's occurredAt passes through the two above.
+// Instants parsed last, by kind of slot: the two last parsed (a command's instants are
+// parsed again by evolve), written in turn; the instant secondsToIso last wrote (a lot's
+// expiry: with one `now` per ledger batch it is formatted once per batch, while every
+// purchase's occurredAt passes through the two above); a command's `now` (parseNow: the
+// ledger stamps one `now` on every command of a batch, and the purchases' occurredAt pushed
+// it out of the two slots every other purchase). A parse writes one slot, not two: each
+// write of a new value into the module's (long-lived) variables costs a write barrier.
+let key0 = '';
+let val0 = NaN;
+let key1 = '';
+let val1 = NaN;
+let next1 = false;
 let mintedKey = '';
 let mintedVal = NaN;
+let nowKey = '';
+let nowVal = NaN;
 
 /** Parses an ISO 8601 instant with offset to epoch ms; NaN when malformed or not a real calendar date. */
 export function parseInstant(iso: string): number {
-  if (iso === cacheKey) return cacheVal;
-  if (iso === cacheKey2) return cacheVal2;
+  // the minted slot first: evolve reads a lot's expiry right after the purchase's occurredAt
   if (iso === mintedKey) return mintedVal;
+  if (iso === key0) return val0;
+  if (iso === key1) return val1;
   const v = parseInstantUncached(iso);
-  cacheKey2 = cacheKey;
-  cacheVal2 = cacheVal;
-  cacheKey = iso;
-  cacheVal = v;
+  if (next1) {
+    key1 = iso;
+    val1 = v;
+  } else {
+    key0 = iso;
+    val0 = v;
+  }
+  next1 = !next1;
   return v;
 }
 
-function remember(iso: string, ms: number): void {
-  cacheKey2 = cacheKey;
-  cacheVal2 = cacheVal;
-  cacheKey = iso;
-  cacheVal = ms;
+/** parseInstant for a command's `now` (or the `now` of a batch), kept in its own slot. */
+export function parseNow(iso: string): number {
+  if (iso === nowKey) return nowVal;
+  nowVal = parseInstant(iso);
+  nowKey = iso;
+  return nowVal;
 }
 
 /** Value of the two ASCII digits at i, or -1. */
@@ -172,7 +184,6 @@ export function secondsToIso(s: number): string {
   lastIsoS = s;
   if (isoY >= 100) {
     // parseInstant reads years 0..99 as 19xx
-    remember(lastIso, s * 1000);
     mintedKey = lastIso;
     mintedVal = s * 1000;
   }
