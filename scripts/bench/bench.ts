@@ -429,11 +429,19 @@ async function main(): Promise<void> {
   log(`results: ${path.relative(ROOT, file)}`);
 }
 
+/** Seconds of ingest at the HTTP phase's rate before its first measured run. */
+const HTTP_INGEST_WARMUP_S = 3;
+
 async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer, traffic: { keys: string[]; values: Buffer[] }, o: { httpSeconds: number; httpIngestRate: number; seed: number; members: number; apiPid: number }) {
   const members = traffic.keys;
   const pick = () => members[Math.floor(Math.random() * members.length)];
   const lt = materialise({ seed: o.seed + 2, purchases: Math.min(200_000, o.httpIngestRate * o.httpSeconds * 5), members: o.members });
   const runs: HttpResult[] = [];
+  // The rows measure the API while ingest runs steadily, not the aftermath of the phase
+  // before (a database checkpointing what the end-to-end phase wrote) nor the stages' first
+  // seconds at the new rate: the first run was the worst of the four in every run so far.
+  const quiet = await waitQuiet();
+  log(`http: machine quiet after ${quiet.waitedS} s (${Math.round(quiet.busy * 100)} % busy); ingest at ${o.httpIngestRate}/s for ${HTTP_INGEST_WARMUP_S} s before the first run`);
   let publishing = true;
   // Ingest running underneath: a fixed rate of new purchases for the whole HTTP phase.
   const ingest = (async () => {
@@ -445,6 +453,7 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
     }
   })();
   try {
+    await sleep(HTTP_INGEST_WARMUP_S * 1000);
     const auth = { authorization: `Bearer ${stack.apiKey}` };
     // Warm up Nest's route cache and the connections.
     await fetch(`${stack.apiUrl}/v1/leaderboards/points?limit=10`, { headers: auth }).catch(() => undefined);
@@ -488,7 +497,7 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
     await ingest;
   }
   for (const r of runs) log(`  ${r.name}: p50 ${r.p50} ms p99 ${r.p99} ms at ${Math.round(r.achievedRps)}/s (non2xx ${r.non2xx}, errors ${r.errors}, API CPU ${r.apiCpuUsPerRequest} µs/request)`);
-  return { ingestRate: o.httpIngestRate, runs };
+  return { ingestRate: o.httpIngestRate, quietWaitS: quiet.waitedS, ingestWarmupS: HTTP_INGEST_WARMUP_S, runs };
 }
 
 async function measureNothing(producer: import('kafkajs').Producer, stack: BenchStack, lt: { keys: string[]; values: Buffer[] }, rate: number, seconds: number, base: number) {
