@@ -437,9 +437,9 @@ async function httpPhase(stack: BenchStack, producer: import('kafkajs').Producer
   const pick = () => members[Math.floor(Math.random() * members.length)];
   const lt = materialise({ seed: o.seed + 2, purchases: Math.min(200_000, o.httpIngestRate * o.httpSeconds * 5), members: o.members });
   const runs: HttpResult[] = [];
-  // The rows measure the API while ingest runs steadily, not the aftermath of the phase
-  // before (a database checkpointing what the end-to-end phase wrote) nor the stages' first
-  // seconds at the new rate: the first run was the worst of the four in every run so far.
+  // Started like the other phases, on a quiet machine, and with ingest already at its rate,
+  // so the first run does not also measure the phase before or the stages' first seconds.
+  // (That was not why the balance run had the longest tail: it still does. BENCHMARKS.md.)
   const quiet = await waitQuiet();
   log(`http: machine quiet after ${quiet.waitedS} s (${Math.round(quiet.busy * 100)} % busy); ingest at ${o.httpIngestRate}/s for ${HTTP_INGEST_WARMUP_S} s before the first run`);
   let publishing = true;

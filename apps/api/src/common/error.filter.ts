@@ -93,3 +93,8 @@ export class ErrorFilter implements ExceptionFilter {
 export function apiError(status: number, error: string, message: string, details?: unknown): HttpException {
   return new HttpException({ error, message, ...(details === undefined ? {} : { details }) }, status);
 }
+
+/** The one answer of every member route for a member the read model does not know (yet). */
+export function unknownMember(memberId: string): HttpException {
+  return apiError(404, 'not_found', 'this member is unknown', { memberId });
+}

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Balance } from '@loyalty/read-models';
-import { apiError } from '../../common/error.filter';
+import { unknownMember } from '../../common/error.filter';
 import { BalanceQuery, MemberParams } from '../../common/request.dto';
 import { BalanceView } from '../../common/response.dto';
 import { Route } from '../../common/route.decorator';
@@ -21,7 +21,7 @@ export class GetBalanceController {
   @ApiResponse({ status: 200, type: BalanceView })
   async balance(@Param() { id }: MemberParams, @Query() q: BalanceQuery): Promise<Balance> {
     const balance = await this.queries.execute<GetBalanceQuery, Balance | null>(new GetBalanceQuery(id, q.minSequence));
-    if (!balance) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
+    if (!balance) throw unknownMember(id);
     return balance;
   }
 }

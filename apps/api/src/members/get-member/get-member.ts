@@ -4,7 +4,7 @@ import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@loyalty/config';
 import { getPostgresMember, getStatement, type MemberProfile, type StatementPage } from '@loyalty/read-models';
-import { apiError } from '../../common/error.filter';
+import { unknownMember } from '../../common/error.filter';
 import { MemberParams, NoQuery, StatementQuery } from '../../common/request.dto';
 import { MemberView, StatementView } from '../../common/response.dto';
 import { Route } from '../../common/route.decorator';
@@ -43,7 +43,7 @@ export class GetMemberController {
   @ApiResponse({ status: 200, type: MemberView })
   async member(@Param() { id }: MemberParams, @NoQuery() _q: object): Promise<MemberProfile> {
     const m = await this.queries.execute<GetMemberQuery, MemberProfile | null>(new GetMemberQuery(id));
-    if (!m) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
+    if (!m) throw unknownMember(id);
     return m;
   }
 
@@ -56,7 +56,7 @@ export class GetMemberController {
   async statement(@Param() { id }: MemberParams, @Query() q: StatementQuery): Promise<StatementPage> {
     const page = await this.queries.execute<GetStatementQuery, StatementPage>(new GetStatementQuery(id, q.limit ?? 50, q.before));
     // Every member's first entry is MemberEnrolled: a first page with none is a member nobody enrolled.
-    if (page.entries.length === 0 && q.before === undefined) throw apiError(404, 'not_found', 'this member is unknown', { memberId: id });
+    if (page.entries.length === 0 && q.before === undefined) throw unknownMember(id);
     return page;
   }
 }
