@@ -2,13 +2,15 @@
 // separates the path's own latency from the contention of the full bench; with
 // --ingest-rate N, as in the bench's HTTP phase: two ledger processes, the projector and
 // purchases published at N/s underneath.
-//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10] [--ingest-rate 2000] [--pipeline-nice 10]
+//   npm run build && node dist/scripts/bench/redemption-latency.js [--rate 200] [--seconds 10] [--ingest-rate 2000] [--pipeline-nice 10] [--cpu-prof]
+// --cpu-prof writes V8 CPU profiles of the API and the ledger(s) to bench-results/profiles/.
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
 import { createHash } from 'node:crypto';
 import { readPartitionsToEnd } from '@loyalty/kafka';
 import { BenchStack } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
-import { intOption } from '@loyalty/config';
+import { flag, intOption } from '@loyalty/config';
+import path from 'node:path';
 
 const PARTITIONS = 12;
 
@@ -40,11 +42,13 @@ async function main(): Promise<void> {
   let publishing = true;
   let ingest: Promise<unknown> = Promise.resolve();
   try {
+    const profArgs = (name: string) =>
+      flag(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'bench-results', 'profiles')}`, `--cpu-prof-name=redemption-${name}-${Date.now()}.cpuprofile`] : [];
     await stack.up();
-    const ledger = await stack.start('ledger');
-    const api = await stack.start('api');
+    const ledger = await stack.start('ledger', {}, profArgs('ledger'));
+    const api = await stack.start('api', {}, profArgs('api'));
     if (ingestRate > 0) {
-      await stack.start('ledger');
+      await stack.start('ledger', {}, profArgs('ledger2'));
       await stack.start('projector');
       const producer = await connectProducer(stack.kafka);
       const traffic = materialise({ seed: 11, purchases: ingestRate * 10, members: 100_000 });

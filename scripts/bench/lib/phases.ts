@@ -264,6 +264,8 @@ export interface HttpResult {
   available: boolean;
   /** CPU of the API process per answered request (user + system, from /proc), µs. */
   apiCpuUsPerRequest?: number;
+  /** A bare Redis GET from a process of its own in the same seconds (lib/redis-probe.ts), ms. */
+  redisProbe?: ReturnType<typeof summary>;
   note?: string;
 }
 
@@ -291,12 +293,20 @@ export async function http(
       requests,
     }),
   );
+  const run = (script: string, args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [path.join(__dirname, script), ...args], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+  const lastLine = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
   try {
     const cpu0 = o.apiPid ? cpuSecondsOf(o.apiPid) : NaN;
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [path.join(__dirname, 'http-load.js'), specFile], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    // The floor under the run's tail: a bare Redis round trip in the same seconds.
+    const probe = run('redis-probe.js', [stack.redisUrl, `${stack.redisPrefix}probe`, String(o.seconds)]).then(lastLine, (err: Error) => {
+      log(`redis probe failed: ${err.message}`);
+      return undefined;
     });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+    const r = lastLine(await run('http-load.js', [specFile])) as LoadResult;
+    const redisProbe = (await probe) as HttpResult['redisProbe'];
     return {
       name,
       rate: o.rate,
@@ -314,6 +324,7 @@ export async function http(
       timeouts: r.timeouts,
       available: true,
       apiCpuUsPerRequest: o.apiPid && r.total > 0 ? Math.round(((cpuSecondsOf(o.apiPid) - cpu0) * 1e6) / r.total) : undefined,
+      redisProbe,
     };
   } finally {
     fs.rmSync(specFile, { force: true });

@@ -35,6 +35,7 @@ export class BenchStack {
   readonly databaseUrl: string;
   readonly schema = 'loyalty';
   readonly redisPrefix: string;
+  readonly redisUrl = REDIS_URL;
   readonly apiKey = randomBytes(16).toString('hex');
   port = 0;
   env: Record<string, string> = {};
