@@ -254,11 +254,14 @@ async function main(): Promise<void> {
       const procs = await Promise.all(Array.from({ length: o.ledgerProcesses }, (_, i) => stack.start('ledger', ledgerEnv, profArgs(`command-side-${i}`))));
       let last = Date.now();
       let ms = 0;
+      // The first output (commands written by an ingest): start-up and group join are over.
+      let firstOutputAt: number | undefined;
       const settles = { ingest: new LagSettle(o.partitions), ledger: new LagSettle(o.partitions) };
       for (;;) {
         await sleep(200);
         const l = await stack.lags();
         const t = now();
+        if (firstOutputAt === undefined && (l.heads.ledger ?? 0) > 0) firstOutputAt = t;
         const ingest = settles.ingest.observe(l.ingest, t);
         const ledger = settles.ledger.observe(l.ledger, t);
         if (ingest && ledger) {
@@ -282,6 +285,9 @@ async function main(): Promise<void> {
         ms,
         purchasesPerSec: o.purchases / (ms / 1000),
         messagesPerSec: traffic.values.length / (ms / 1000),
+        // From the first commands written (polled every 200 ms) to lag 0, as the stages' rates are taken.
+        startupMs: firstOutputAt === undefined ? undefined : firstOutputAt - t0,
+        steadyPurchasesPerSec: firstOutputAt === undefined ? undefined : o.purchases / ((t0 + ms - firstOutputAt) / 1000),
         eventOffsets: events,
         cpuSeconds: cpu,
         cpuMicrosPerMessage: (cpu.reduce((a, b) => a + b, 0) * 1e6) / traffic.values.length,
