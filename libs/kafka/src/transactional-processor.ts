@@ -1,5 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
+import { GROUP_HEARTBEAT_MS } from './client';
 import { watchLiveness, withTimeout } from './liveness';
 
 /** What one input batch of one partition turns into, committed atomically with its input offsets. */
@@ -96,7 +97,7 @@ export class TransactionalProcessor {
       readUncommitted: false,
       sessionTimeout: 30000,
       rebalanceTimeout: 60000,
-      heartbeatInterval: 3000,
+      heartbeatInterval: GROUP_HEARTBEAT_MS,
       // kafkajs fetches the next batches only when every batch of the last fetch is done, so
       // one partition's backlog delays all the others (an API command among them). A fetch
       // of about one transaction's worth per partition bounds that wait.
