@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
 import type { RawEvent } from '@loyalty/read-models';
-import { GROUP_HEARTBEAT_MS, watchLiveness, withTimeout } from '@loyalty/kafka';
+import { GROUP_HEARTBEAT_MS, GROUP_SESSION_TIMEOUT_MS, watchLiveness, withTimeout } from '@loyalty/kafka';
 
 /** A read-model store: where its offsets are, and how a batch of one partition is applied exactly once. */
 export interface ProjectionStore {
@@ -55,7 +55,7 @@ export class Projector {
     // bigger batches fold more events into each key (measured on 583k events: 69-75k vs
     // 64-69k events/s, Redis 3.7-3.9 vs 4.1-4.2 us of CPU per event; 2 MiB per partition
     // was worse, 52-58k).
-    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 50 * 1024 * 1024, maxWaitTimeInMs: 20, heartbeatInterval: GROUP_HEARTBEAT_MS });
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 50 * 1024 * 1024, maxWaitTimeInMs: 20, heartbeatInterval: GROUP_HEARTBEAT_MS, sessionTimeout: GROUP_SESSION_TIMEOUT_MS });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
       this.o.logger.error('projector consumer crashed', { store: store.name, error: e.payload.error?.message, restartedByKafkajs: e.payload.restart });

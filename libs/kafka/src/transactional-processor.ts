@@ -1,6 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '@loyalty/config';
-import { GROUP_HEARTBEAT_MS } from './client';
+import { GROUP_HEARTBEAT_MS, GROUP_SESSION_TIMEOUT_MS } from './client';
 import { watchLiveness, withTimeout } from './liveness';
 
 /** What one input batch of one partition turns into, committed atomically with its input offsets. */
@@ -95,7 +95,7 @@ export class TransactionalProcessor {
     const consumer = kafka.consumer({
       groupId,
       readUncommitted: false,
-      sessionTimeout: 30000,
+      sessionTimeout: GROUP_SESSION_TIMEOUT_MS,
       rebalanceTimeout: 60000,
       heartbeatInterval: GROUP_HEARTBEAT_MS,
       // kafkajs fetches the next batches only when every batch of the last fetch is done, so
