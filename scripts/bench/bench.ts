@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonCeiling, kafkaCeiling, postgresCeiling, redisCeiling, sampleEvents } from './lib/ceilings';
 import { hopBreakdown, http, LagSettle, measureLatency, timeStage, type HttpResult } from './lib/phases';
-import { BenchStack, ROOT, type Proc } from './lib/stack';
+import { BenchStack, cpuProfileArgs, ROOT, type Proc } from './lib/stack';
 import { renderTable } from './lib/table';
 import { connectProducer, materialise, publishAll } from './lib/traffic';
 import { flag, intOption } from '@loyalty/config';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     ...(flag(args, 'ledger-concurrency') ? { LEDGER_PARTITIONS_CONCURRENTLY: String(intOption(args, 'ledger-concurrency', 6)) } : {}),
     ...(o.ledgerNice === undefined ? {} : { PIPELINE_NICE: String(o.ledgerNice) }),
   };
-  const profArgs = (name: string) => (flag(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results'), 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+  const profArgs = (name: string) => cpuProfileArgs(args, name);
   const maxMessageBytes = flag(args, 'shipped-topic-config') ? 0 : 16 * 1024 * 1024;
   const startedAt = new Date();
   const result: Record<string, unknown> = {

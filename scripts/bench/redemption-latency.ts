@@ -7,10 +7,9 @@
 // Prints sequential and open-loop latencies, and the ledger hop from Kafka timestamps.
 import { createHash } from 'node:crypto';
 import { readPartitionsToEnd } from '@loyalty/kafka';
-import { BenchStack } from './lib/stack';
+import { BenchStack, cpuProfileArgs } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
-import { flag, intOption } from '@loyalty/config';
-import path from 'node:path';
+import { intOption } from '@loyalty/config';
 
 const PARTITIONS = 12;
 
@@ -42,8 +41,7 @@ async function main(): Promise<void> {
   let publishing = true;
   let ingest: Promise<unknown> = Promise.resolve();
   try {
-    const profArgs = (name: string) =>
-      flag(args, 'cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'bench-results', 'profiles')}`, `--cpu-prof-name=redemption-${name}-${Date.now()}.cpuprofile`] : [];
+    const profArgs = (name: string) => cpuProfileArgs(args, `redemption-${name}`);
     await stack.up();
     const ledger = await stack.start('ledger', {}, profArgs('ledger'));
     const api = await stack.start('api', {}, profArgs('api'));
@@ -69,25 +67,11 @@ async function main(): Promise<void> {
         if (lines.length) console.log(`${p.name} warnings (${lines.length}):\n  ${lines.slice(-15).join('\n  ')}`);
       }
     });
-    const headers = { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' };
-    const post = (path: string, body: unknown, key?: string) =>
-      fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: key ? { ...headers, 'idempotency-key': key } : headers, body: JSON.stringify(body) }).then(async (r) => {
-        await r.text();
-        return r.status;
-      });
-    // 200 members with enough points for every redemption below.
+    const post = (path: string, body: unknown, key?: string) => stack.post(path, body, key);
+    // 200 members with enough points for every redemption below; not measured: until the
+    // last of them can redeem (a ledger joining the group moves partitions and restores states).
     const members = Array.from({ length: 200 }, (_, i) => `latency-${i}`);
-    const at = new Date().toISOString();
-    await Promise.all(members.map((memberId, i) => post('/v1/purchases', { purchaseId: `seed-${i}`, memberId, amount: 100_000_000, currency: 'USD', occurredAt: at })));
-    await new Promise((r) => setTimeout(r, 3000));
-    // Not measured: until a redemption succeeds. A ledger joining the group moves partitions
-    // and restores their states; meanwhile commands time out (503) or find no points yet (422).
-    for (let i = 0; ; i++) {
-      const status = await post(`/v1/members/${members[members.length - 1]}/redemptions`, { rewardId: 'coffee' }, `warm-up-${i}`);
-      if (status === 201) break;
-      if (i === 60) throw new Error(`no redemption succeeded while warming up (last answer ${status})`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await stack.fundMembers(members, [members[members.length - 1]]);
 
     const sequential: number[] = [];
     const refused = new Map<number, number>();

@@ -5,7 +5,7 @@
 // (2,000/s) the per-batch costs, not the per-message ones, decide what is left for reads.
 //   npm run build && node dist/scripts/bench/steady-load.js [--rate 2000] [--seconds 20] [--env KEY=VALUE ...] [--cpu-prof]
 // Run it against a broker of its own (KAFKA_BROKERS, BENCH_BROKER_MATCH) when others share the machine.
-import { BenchStack, type Proc } from './lib/stack';
+import { BenchStack, cpuProfileArgs, type Proc } from './lib/stack';
 import { connectProducer, materialise, publishAtRate } from './lib/traffic';
 import { brokerPids, cpuSecondsOf, cpuSecondsOfAll, freePort, log, postgresPids, redisServerPids, sleep } from './lib/util';
 import { intOption } from '@loyalty/config';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     ] as const) {
       const metricsPort = app === 'api' ? undefined : await freePort();
       if (metricsPort) ports.push(metricsPort);
-      const prof = args.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RESULTS_DIR ?? 'bench-results'}/profiles`, `--cpu-prof-name=steady-${label}-${Date.now()}.cpuprofile`] : [];
+      const prof = cpuProfileArgs(args, `steady-${label}`);
       const p = await stack.start(app, { ...extra, ...env, ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}) }, prof);
       procs.push({ label, p, metricsPort });
     }

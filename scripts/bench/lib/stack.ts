@@ -17,6 +17,13 @@ export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const PG_BASE = process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
+/** `--cpu-prof` in args: node flags writing a V8 CPU profile of the process to bench-results/profiles/. */
+export function cpuProfileArgs(args: string[], name: string): string[] {
+  if (!args.includes('--cpu-prof')) return [];
+  const dir = path.join(process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results'), 'profiles');
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+}
+
 export type StageName = 'ingest' | 'ledger' | 'postgres' | 'redis';
 export type Lags = Record<StageName, number> & { heads: Record<string, number> };
 
@@ -146,6 +153,31 @@ export class BenchStack {
     if (c.exitCode === null && c.signalCode === null) {
       c.kill('SIGKILL');
       await exited;
+    }
+  }
+
+  /** POSTs JSON to the stack's API with its key (and an Idempotency-Key when given); the answer's status. */
+  async post(path: string, body: unknown, idempotencyKey?: string): Promise<number> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' };
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    const r = await fetch(`${this.apiUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    await r.text();
+    return r.status;
+  }
+
+  /**
+   * Gives each member points enough for thousands of redemptions (one large purchase each),
+   * then redeems for `probe` until every one succeeds: the ledgers own their partitions and
+   * have decided the purchases. Meanwhile commands time out (503) or find no points (422).
+   */
+  async fundMembers(members: string[], probe: string[] = members): Promise<void> {
+    const at = new Date().toISOString();
+    await Promise.all(members.map((memberId, i) => this.post('/v1/purchases', { purchaseId: `seed-${memberId}-${i}`, memberId, amount: 100_000_000, currency: 'USD', occurredAt: at })));
+    for (let round = 0; ; round++) {
+      const statuses = await Promise.all(probe.map((m) => this.post(`/v1/members/${m}/redemptions`, { rewardId: 'coffee' }, `warm-up-${round}-${m}`)));
+      if (statuses.every((s) => s === 201)) return;
+      if (round === 60) throw new Error(`no redemption succeeded while warming up (answers ${JSON.stringify(statuses)})`);
+      await sleep(1000);
     }
   }
 
